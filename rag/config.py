@@ -1,0 +1,99 @@
+"""All settings in one typed object: defaults < newsrag.toml < NEWSRAG_* environment < CLI flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_ollama_host() -> str:
+    # OLLAMA_HOST is the variable Ollama's own tools read; honour it too.
+    host = os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434")
+    return host if "://" in host else f"http://{host}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", toml_file="newsrag.toml", extra="ignore")
+
+    # storage
+    index_dir: Path = Path("index")
+    chroma_host: str | None = Field(None, description="use a Chroma server (chroma run) instead of index_dir/chroma")
+    chroma_port: int = 8000
+    collection: str = "passages"
+
+    # embeddings: "use" = USE multilingual v3 (pip package, offline); "sentence-transformers" = any ST model
+    embedder: Literal["use", "sentence-transformers"] = "use"
+    embed_model: str = Field("", description="sentence-transformers model path or name; '' = packaged all-MiniLM-L6-v2")
+    embed_batch_size: int = 64
+
+    # splitting
+    passage_max_chars: int = 700
+
+    # retrieval and evidence
+    top_k: int = 5
+    candidates: int = 30
+    lexical_weight_same_language: float = 0.25
+    lexical_weight_cross_language: float = 0.15
+    evidence_sentences: int = 8
+    refuse_below: float = 0.30  # best evidence score under this: the articles do not answer
+
+    # answer checking
+    support_threshold: float = 0.45
+
+    # LLM
+    llm_backend: Literal["auto", "ollama", "llamacpp"] = "auto"
+    ollama_host: str = Field(default_factory=_default_ollama_host)
+    ollama_model: str = "qwen2.5:7b-instruct"
+    llamacpp_model: str = Field("qwen2.5-coder-1.5b", description="a packaged model name or a path to a GGUF file")
+    llamacpp_binding: Literal["auto", "xllamacpp", "llama-cpp-python"] = "auto"
+    n_ctx: int = 4096
+    n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    max_answer_tokens: int = 256
+    temperature: float = 0.0
+    models_dir: Path | None = Field(None, description="where assembled GGUF files live; default <venv>/share/newsrag")
+
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+
+    # web page
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_user: str | None = None
+    auth_password: str | None = None
+    upload_dir: Path | None = None
+    max_upload_mb: int = 20
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def with_overrides(self, **overrides: object) -> "Settings":
+        """CLI flags win over everything; None means 'flag not given'."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return self.model_copy(update=given) if given else self
+
+
+def set_offline_environment() -> None:
+    """Nothing may reach the network at run time; set before any hub-aware library is imported."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "DO_NOT_TRACK": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,129 @@
+"""Articles in: load -> clean -> split -> embed -> store, with a report of what happened to each file."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from .clean import clean_article
+from .config import Settings
+from .embed import get_embedder
+from .lexical import tokenize
+from .load import load_paths
+from .split import split_article
+from .store import NewsIndex, passage_id, write_lock
+from .types import Article, ArticleInfo, FileFailure, IngestReport, Passage
+
+ProgressCallback = Callable[[int, int, str], None]
+
+# Embed and commit in batches of this many passages: a killed run keeps every finished batch.
+COMMIT_EVERY_PASSAGES = 512
+
+
+def content_hash(article: Article) -> str:
+    h = hashlib.sha256()
+    for part in (article.title, article.text, article.source, article.url, article.published, article.language):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def prepare(article: Article, settings: Settings) -> tuple[Article, list[Passage]]:
+    article = clean_article(article)
+    article = replace(article, content_hash=content_hash(article))
+    digest = article.content_hash
+    passages = [
+        replace(p, id=passage_id(article.id, digest, n))
+        for n, p in enumerate(split_article(article, settings.passage_max_chars))
+    ]
+    return article, passages
+
+
+def ingest(
+    paths: Iterable[Path], settings: Settings, progress: ProgressCallback | None = None, show_progress: bool = False,
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport()
+    embedder = get_embedder(settings)
+    items = list(load_paths(paths))
+    with write_lock(settings.index_dir):
+        index = NewsIndex(settings, embedder.name)
+        for article_id in index.repair():
+            report.failed.append(FileFailure(article_id, "was incomplete after an interrupted run and was removed; "
+                                                         "ingest its file again"))
+        seen: dict[str, str] = {}
+        batch: list[tuple[Article, list[Passage], bool]] = []
+        batch_passages = 0
+        bar = None
+        if show_progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(items), unit="article", desc="ingest")
+        for done, item in enumerate(items, 1):
+            if bar is not None:
+                bar.update(1)
+            if progress is not None:
+                progress(done, len(items), getattr(item, "path", ""))
+            if isinstance(item, FileFailure):
+                report.failed.append(item)
+                continue
+            if item.id in seen:
+                report.failed.append(FileFailure(item.path, f"article id '{item.id}' also comes from {seen[item.id]}"))
+                continue
+            seen[item.id] = item.path
+            article, passages = prepare(item, settings)
+            if not passages:
+                report.failed.append(FileFailure(item.path, "no article text left after removing boilerplate"))
+                continue
+            existing = index.articles.get(article.id)
+            if existing is not None and existing.content_hash == article.content_hash:
+                report.unchanged.append(article.id)
+                continue
+            batch.append((article, passages, existing is not None))
+            batch_passages += len(passages)
+            if batch_passages >= COMMIT_EVERY_PASSAGES:
+                _store_batch(index, batch, embedder, report)
+                batch, batch_passages = [], 0
+        if bar is not None:
+            bar.close()
+        if batch:
+            _store_batch(index, batch, embedder, report)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _store_batch(index: NewsIndex, batch: Sequence[tuple[Article, list[Passage], bool]], embedder,
+                 report: IngestReport) -> None:
+    texts = [p.text for _, passages, _ in batch for p in passages]
+    vectors = embedder.embed_passages(texts)
+    report.passages_embedded += len(texts)
+    stale: list[str] = []
+    offset = 0
+    for article, passages, is_update in batch:
+        info = ArticleInfo(
+            id=article.id, title=article.title, source=article.source, url=article.url, published=article.published,
+            language=article.language, path=article.path, content_hash=article.content_hash,
+            passage_ids=[p.id for p in passages], text=article.text,
+        )
+        tokens = [tokenize(p.text, article.language) for p in passages]
+        stale += index.put_article(info, passages, vectors[offset:offset + len(passages)], tokens)
+        offset += len(passages)
+        (report.updated if is_update else report.added).append(article.id)
+    index.commit(embedder.name, delete_after=stale)
+
+
+def remove(article_ids: Sequence[str], settings: Settings) -> tuple[list[str], list[str]]:
+    """Returns (removed, unknown)."""
+    removed, unknown, stale = [], [], []
+    with write_lock(settings.index_dir):
+        index = NewsIndex(settings)
+        for article_id in article_ids:
+            ids = index.remove_article(article_id)
+            (removed if ids else unknown).append(article_id)
+            stale += ids
+        if removed:
+            index.commit(delete_after=stale)
+    return removed, unknown

@@ -1,0 +1,267 @@
+"""The index on disk: Chroma (vectors), a BM25 lexical index, and a manifest that is the source of truth.
+
+Crash safety: new passages get new ids (the content hash is part of the id), the manifest is replaced atomically,
+and only then are old vectors deleted. Anything in Chroma that the manifest does not name is an orphan from an
+interrupted run and is removed the next time a writer opens the index.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import Settings, set_offline_environment
+from .lexical import LexicalIndex
+from .types import ArticleInfo, Passage, Sentence
+
+MANIFEST_VERSION = 1
+
+
+class IndexBusyError(RuntimeError):
+    """Another process is writing to the index."""
+
+
+class IndexMismatchError(RuntimeError):
+    """The index was built with another embedder; its vectors cannot be compared with this one's."""
+
+
+@contextmanager
+def write_lock(index_dir: Path) -> Iterator[None]:
+    """One writer per index: two processes writing one Chroma path corrupt it without any error."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / ".write.lock"
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise IndexBusyError(
+            f"another newsrag process (pid {holder}) is writing to {index_dir}; wait for it to finish"
+        ) from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def passage_id(article_id: str, content_hash: str, n: int) -> str:
+    return f"{article_id}#{content_hash[:8]}-{n}"
+
+
+def date_number(published: str) -> int:
+    """YYYY-MM-DD as 20250520, for range filters (Chroma compares numbers only)."""
+    digits = "".join(ch for ch in published[:10] if ch.isdigit())
+    return int(digits) if len(digits) == 8 else 0
+
+
+class Manifest:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.articles: dict[str, ArticleInfo] = {}
+        self.passages: dict[str, dict[str, Any]] = {}
+        self.embedder = ""
+        self.stamp = ""
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.embedder = data.get("embedder", "")
+            self.stamp = data.get("stamp", "")
+            self.articles = {a["id"]: ArticleInfo(**a) for a in data.get("articles", [])}
+            self.passages = data.get("passages", {})
+
+    def save(self) -> None:
+        self.stamp = hashlib.sha1(os.urandom(16)).hexdigest()
+        data = {
+            "version": MANIFEST_VERSION,
+            "embedder": self.embedder,
+            "stamp": self.stamp,
+            "articles": [asdict(a) for a in self.articles.values()],
+            "passages": self.passages,
+        }
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def passage(self, pid: str) -> Passage:
+        record = self.passages[pid]
+        article = self.articles[record["article_id"]]
+        start, end = record["start"], record["end"]
+        return Passage(
+            id=pid, article_id=article.id, text=article.text[start:end], start=start, end=end,
+            sentences=tuple(Sentence(s, e) for s, e in record["sentences"]),
+        )
+
+
+class VectorStore:
+    """Chroma through llama-index's ChromaVectorStore; embeddings are always passed in (never query_texts)."""
+
+    def __init__(self, settings: Settings) -> None:
+        set_offline_environment()
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if settings.chroma_host:
+            self.client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                              settings=chroma_settings)
+        else:
+            path = settings.index_dir / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        self.collection = self.client.get_or_create_collection(
+            settings.collection, metadata={"hnsw:space": "cosine"}
+        )
+        self.store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def add(self, passages: Sequence[Passage], vectors: np.ndarray, articles: dict[str, ArticleInfo]) -> None:
+        from llama_index.core.schema import TextNode
+
+        nodes = []
+        for passage, vector in zip(passages, vectors):
+            article = articles[passage.article_id]
+            nodes.append(
+                TextNode(
+                    id_=passage.id, text=passage.text, embedding=vector.tolist(),
+                    start_char_idx=passage.start, end_char_idx=passage.end,
+                    metadata={
+                        "article_id": article.id, "source": article.source, "language": article.language,
+                        "published": article.published, "published_n": date_number(article.published),
+                    },
+                )
+            )
+        # ChromaVectorStore.add calls collection.add, which silently ignores existing ids: ids are new by design
+        # (content hash in the id), and orphans from a crash are deleted before any write.
+        for i in range(0, len(nodes), 2000):
+            self.store.add(nodes[i:i + 2000])
+
+    def delete(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), 5000):
+            self.collection.delete(ids=ids[i:i + 5000])
+
+    def all_ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
+
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """(passage id, cosine similarity), best first."""
+        count = self.collection.count()
+        if count == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()], n_results=min(k, count), where=where or None, include=["distances"]
+        )
+        return [(pid, 1.0 - float(d)) for pid, d in zip(result["ids"][0], result["distances"][0])]
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        result = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {pid: np.asarray(vec, dtype=np.float32) for pid, vec in zip(result["ids"], result["embeddings"])}
+
+
+class NewsIndex:
+    """The manifest, the vectors and the lexical index of one index directory."""
+
+    def __init__(self, settings: Settings, embedder_name: str | None = None) -> None:
+        self.settings = settings
+        self.dir = settings.index_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.manifest = Manifest(self.dir / "manifest.json")
+        if embedder_name and self.manifest.embedder and self.manifest.embedder != embedder_name:
+            raise IndexMismatchError(
+                f"{self.dir} was built with embedder '{self.manifest.embedder}', not '{embedder_name}': "
+                "use another --index or re-ingest into an empty one"
+            )
+        self.vectors = VectorStore(settings)
+        self.lexical = LexicalIndex(self.dir / "lexical")
+        if not self.lexical.load(self.manifest.stamp):
+            self.lexical.build(self._tokens(), self.manifest.stamp)
+
+    def _tokens(self) -> dict[str, list[str]]:
+        return {pid: rec["tokens"] for pid, rec in self.manifest.passages.items()}
+
+    def reload_if_changed(self) -> None:
+        """Pick up another process's ingest (the web page stays up while the CLI ingests)."""
+        fresh = Manifest(self.manifest.path)
+        if fresh.stamp != self.manifest.stamp:
+            self.manifest = fresh
+            if not self.lexical.load(fresh.stamp):
+                self.lexical.build(self._tokens(), fresh.stamp)
+
+    # --- reads
+    @property
+    def articles(self) -> dict[str, ArticleInfo]:
+        return self.manifest.articles
+
+    def passage(self, pid: str) -> Passage:
+        return self.manifest.passage(pid)
+
+    # --- writes (call under write_lock)
+    def repair(self) -> list[str]:
+        """Remove what an interrupted run left behind; returns the ids of articles that were incomplete."""
+        known = set(self.manifest.passages)
+        stored = self.vectors.all_ids()
+        orphans = stored - known
+        if orphans:
+            self.vectors.delete(sorted(orphans))
+        missing = known - stored
+        broken = sorted({self.manifest.passages[p]["article_id"] for p in missing})
+        for article_id in broken:
+            self._forget(article_id)
+        if broken:
+            self.commit()
+        return broken
+
+    def _forget(self, article_id: str) -> list[str]:
+        info = self.manifest.articles.pop(article_id, None)
+        if info is None:
+            return []
+        for pid in info.passage_ids:
+            self.manifest.passages.pop(pid, None)
+        return info.passage_ids
+
+    def put_article(self, info: ArticleInfo, passages: Sequence[Passage], vectors: np.ndarray,
+                    tokens: Sequence[list[str]]) -> list[str]:
+        """Add vectors now; the manifest switch happens in commit(). Returns the old passage ids to delete after it."""
+        old_ids = self._forget(info.id)
+        self.manifest.articles[info.id] = info
+        self.vectors.add(passages, vectors, {info.id: info})
+        for passage, toks in zip(passages, tokens):
+            self.manifest.passages[passage.id] = {
+                "article_id": info.id, "start": passage.start, "end": passage.end,
+                "sentences": [[s.start, s.end] for s in passage.sentences], "tokens": toks,
+            }
+        return [pid for pid in old_ids if pid not in self.manifest.passages]
+
+    def remove_article(self, article_id: str) -> list[str]:
+        return self._forget(article_id)
+
+    def commit(self, embedder_name: str | None = None, delete_after: Sequence[str] = ()) -> None:
+        if embedder_name:
+            self.manifest.embedder = embedder_name
+        self.manifest.save()
+        if delete_after:
+            self.vectors.delete(delete_after)
+        self.lexical.build(self._tokens(), self.manifest.stamp)
+        self.lexical.save()

@@ -1,0 +1,145 @@
+"""The typed objects that cross stage boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    text: str  # cleaned text; every offset in the system points into it
+    source: str = ""
+    url: str = ""
+    published: str = ""  # ISO date (YYYY-MM-DD) when known
+    language: str = ""
+    path: str = ""  # the file it came from
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # offsets into Article.text
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    sentences: tuple[Sentence, ...] = ()  # offsets into Article.text
+
+
+@dataclass
+class ArticleInfo:
+    """What the index keeps about an article (the manifest entry)."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    published: str
+    language: str
+    path: str
+    content_hash: str
+    passage_ids: list[str]
+    text: str
+
+
+@dataclass
+class FileFailure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[FileFailure] = field(default_factory=list)
+    passages_embedded: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RetrievedPassage:
+    passage: Passage
+    article: ArticleInfo
+    score: float  # fused score used for ranking
+    dense: float  # cosine similarity with the question
+    lexical: float  # normalised BM25 score
+
+
+@dataclass
+class EvidenceSentence:
+    start: int  # offsets into Article.text
+    end: int
+    text: str
+    score: float
+
+
+@dataclass
+class Evidence:
+    """A numbered passage shown to the model, with the sentences that bear on the question."""
+
+    n: int
+    passage: Passage
+    article: ArticleInfo
+    score: float
+    sentences: list[EvidenceSentence]
+
+
+@dataclass
+class Citation:
+    n: int
+    article_id: str
+    title: str
+    passage_id: str
+    text: str  # the whole cited passage
+    start: int  # span of the quote, offsets into the article text
+    end: int
+    quote: str  # the supporting words inside the passage
+    passage_start: int = 0
+    passage_end: int = 0
+    source: str = ""
+    published: str = ""
+    language: str = ""
+    url: str = ""
+
+
+@dataclass
+class AnswerSentence:
+    text: str
+    citations: list[int]
+    supported: bool
+    reason: str = ""  # why a sentence is not supported
+    support: float = 0.0  # how strongly the cited passage backs it (0..1)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    backend: str
+    model: str
+    standalone_question: str = ""
+    language: str = "en"
+    refusal_reason: str = ""
+    closest: list[Citation] = field(default_factory=list)  # what the articles do have, shown on refusal
+    timings: dict[str, float] = field(default_factory=dict)
+    prompt_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
