@@ -40,8 +40,10 @@ class Settings(BaseSettings):
     candidates: int = 30
     lexical_weight_same_language: float = 0.25
     lexical_weight_cross_language: float = 0.15
-    evidence_sentences: int = 8
-    refuse_below: float = 0.30  # best evidence score under this: the articles do not answer
+    evidence_sentences: int = 6
+    evidence_passages: int = 3  # small models lose the thread with more
+    evidence_margin: float = 0.15  # keep passages scoring within this of the best
+    refuse_below: float = 0.15  # best evidence score under this: the articles do not answer
 
     # answer checking
     support_threshold: float = 0.45

@@ -107,7 +107,7 @@ def split_article(article: Article, max_chars: int = 700) -> list[Passage]:
     return _merge_short(passages, text, max_chars)
 
 
-def _merge_short(passages: list[Passage], text: str, max_chars: int, min_chars: int = 80) -> list[Passage]:
+def _merge_short(passages: list[Passage], text: str, max_chars: int, min_chars: int = 200) -> list[Passage]:
     """A lone headline or one-line paragraph joins the next passage so it is retrieved with its context."""
     merged: list[Passage] = []
     pending: Passage | None = None

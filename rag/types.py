@@ -89,13 +89,13 @@ class EvidenceSentence:
 
 @dataclass
 class Evidence:
-    """A numbered passage shown to the model, with the sentences that bear on the question."""
+    """A numbered evidence sentence shown to the model, with the passage it sits in (what a citation opens)."""
 
     n: int
     passage: Passage
     article: ArticleInfo
     score: float
-    sentences: list[EvidenceSentence]
+    sentence: EvidenceSentence
 
 
 @dataclass

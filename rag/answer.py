@@ -1,0 +1,150 @@
+"""The question-answering pipeline: condense -> retrieve -> evidence -> gate -> generate -> cite.
+The CLI, the web page and the evaluation all call Assistant; there is no second pipeline."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .cite import CitationChecker, check_answer, citation_for
+from .config import Settings
+from .embed import Embedder, get_embedder
+from .evidence import select_evidence
+from .generate import NOT_IN_ARTICLES, answer_messages, condense_question, refusal_text
+from .language import detect_language
+from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
+from .retrieve import Filters, Retriever
+from .store import NewsIndex
+from .types import Answer, AnswerSentence, Citation, Evidence, EvidenceSentence, RetrievedPassage
+
+
+@dataclass
+class AnswerEvent:
+    kind: Literal["status", "token", "answer"]
+    text: str = ""
+    answer: Answer | None = None
+
+
+def _closest(hits: Sequence[RetrievedPassage]) -> list[Citation]:
+    out = []
+    for n, hit in enumerate(hits, 1):
+        whole = EvidenceSentence(hit.passage.start, hit.passage.end, hit.passage.text, hit.score)
+        e = Evidence(n, hit.passage, hit.article, hit.score, whole)
+        out.append(citation_for(e, hit.passage.start, hit.passage.end))
+    return out
+
+
+class Assistant:
+    def __init__(self, settings: Settings, index: NewsIndex | None = None, embedder: Embedder | None = None,
+                 model: ChatModel | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or get_embedder(settings)
+        self.index = index or NewsIndex(settings, self.embedder.name)
+        self.retriever = Retriever(self.index, self.embedder, settings)
+        self.checker = CitationChecker(self.embedder, settings.support_threshold)
+        self._model = model
+        self._status: BackendStatus | None = None
+        self._lock = threading.Lock()
+
+    # --- backend
+    def backend(self, refresh: bool = False) -> BackendStatus:
+        if self._model is not None and not refresh:
+            return BackendStatus(self._model.backend, self._model.model)
+        if self._status is None or refresh:
+            self._status = backend_status(self.settings)
+        return self._status
+
+    @property
+    def model(self) -> ChatModel:
+        with self._lock:
+            if self._model is None:
+                self._model = get_chat_model(self.settings, self.backend())
+            return self._model
+
+    # --- asking
+    def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None) -> Answer:
+        for event in self.ask_stream(question, history, filters):
+            if event.answer is not None:
+                return event.answer
+        raise RuntimeError("the pipeline ended without an answer")  # pragma: no cover
+
+    def ask_stream(self, question: str, history: Sequence[tuple[str, str]] = (),
+                   filters: Filters | None = None) -> Iterator[AnswerEvent]:
+        settings = self.settings
+        timings: dict[str, float] = {}
+        started = clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = round(now - clock, 3)
+            clock = now
+
+        question = question.strip()
+        language = detect_language(question) or "en"
+        self.index.reload_if_changed()
+        standalone = question
+        if history:
+            yield AnswerEvent("status", "Rewriting the follow-up question…")
+            standalone = condense_question(self.model, settings.prompts_dir, question, history)
+            lap("condense")
+        yield AnswerEvent("status", "Searching the articles…")
+        hits = self.retriever.retrieve(standalone, k=settings.top_k, filters=filters)
+        lap("retrieve")
+        selection = select_evidence(standalone, hits, self.embedder, settings)
+        lap("evidence")
+
+        def refuse(reason: str, sentences: list[AnswerSentence] | None = None, usage: Usage | None = None) -> Answer:
+            timings["total"] = round(time.perf_counter() - started, 3)
+            status = self.backend()
+            return Answer(
+                question=question, answer=refusal_text(settings.prompts_dir, language), refused=True,
+                sentences=sentences or [], citations=[], backend=status.backend, model=status.model,
+                standalone_question=standalone, language=language, refusal_reason=reason,
+                closest=_closest(selection.closest), timings=timings,
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+            )
+
+        if not hits:
+            reason = "no articles match the filters" if filters and not filters.is_empty() else "the index is empty"
+            yield AnswerEvent("answer", answer=refuse(reason))
+            return
+        if selection.best_score < settings.refuse_below:
+            yield AnswerEvent("answer", answer=refuse(
+                f"no passage bears on the question (best evidence score {selection.best_score:.2f} "
+                f"< {settings.refuse_below:.2f})"))
+            return
+
+        yield AnswerEvent("status", "Writing the answer…")
+        messages = answer_messages(settings.prompts_dir, standalone, selection.evidence, language)
+        usage = Usage()
+        pieces: list[str] = []
+        for token in self.model.stream(messages, settings.max_answer_tokens, settings.temperature, usage):
+            pieces.append(token)
+            yield AnswerEvent("token", token)
+        draft = "".join(pieces).strip()
+        lap("generate")
+        if NOT_IN_ARTICLES in draft or not draft:
+            yield AnswerEvent("answer", answer=refuse("the model found no answer in the evidence", usage=usage))
+            return
+        checked = check_answer(draft, selection.evidence, self.checker)
+        lap("check")
+        if not any(s.supported for s in checked.sentences):
+            yield AnswerEvent("answer", answer=refuse(
+                "no sentence of the model's draft is supported by the passages it cites", checked.sentences, usage))
+            return
+        timings["total"] = round(time.perf_counter() - started, 3)
+        status = self.backend()
+        answer_text = " ".join(
+            s.text.rstrip(".!?") + "".join(f" [{n}]" for n in s.citations) + s.text[len(s.text.rstrip(".!?")):]
+            if s.citations else s.text
+            for s in checked.sentences
+        )
+        yield AnswerEvent("answer", answer=Answer(
+            question=question, answer=answer_text, refused=False, sentences=checked.sentences,
+            citations=checked.citations, backend=status.backend, model=getattr(self.model, "model", status.model),
+            standalone_question=standalone, language=language, timings=timings, prompt_tokens=usage.prompt_tokens,
+        ))

@@ -1,0 +1,183 @@
+"""Citations: parse the model's [n] markers, map them to passages and spans, and check every answer sentence against
+what it cites. The system, not the model, decides what counts as supported."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embed import Embedder
+from .language import fold, words
+from .split import split_sentences
+from .types import AnswerSentence, Citation, Evidence
+
+MARKER = re.compile(
+    r"\[\s*(?:(?:source|passage|quelle|evidence|passage|doc(?:ument)?)\s*)?(\d{1,2}(?:\s*[,;]\s*(?:(?:source|passage|quelle)\s*)?\d{1,2})*)\s*\]",
+    re.IGNORECASE,
+)
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
+    "thousand": 1000, "eins": 1, "ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7,
+    "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwoelf": 12, "zwanzig": 20, "dreissig": 30, "vierzig": 40,
+    "fuenfzig": 50, "hundert": 100, "tausend": 1000,
+}
+
+
+def normalise_markers(answer: str) -> str:
+    """'[Source 3]' and '[1, 2]' become '[3]' and '[1][2]'; a marker after the full stop moves before it."""
+    def one(match: re.Match) -> str:
+        return "".join(f"[{n}]" for n in re.findall(r"\d+", match.group(1)))
+
+    text = MARKER.sub(one, answer)
+    return re.sub(r"([.!?])(\s*)((?:\[\d+\])+)", r"\3\1", text)
+
+
+def numbers_in(text: str) -> set[int]:
+    found = {int(n) for n in re.findall(r"\d+", text.replace(".", "").replace(",", "")) if len(n) < 10}
+    for word in words(fold(text)):
+        for part in word.split("-"):
+            if part in NUMBER_WORDS:
+                found.add(NUMBER_WORDS[part])
+            elif part.endswith(("taegig", "taegigen", "jaehrig", "jaehrigen")):
+                head = re.match(r"[a-z]+?(?=taegig|jaehrig)", part)
+                if head and head.group(0) in NUMBER_WORDS:
+                    found.add(NUMBER_WORDS[head.group(0)])
+    return found
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words that are not the first word of the sentence: names, places, organisations."""
+    tokens = words(text)
+    return {fold(t) for t in tokens[1:] if t[:1].isupper() and len(t) >= 3}
+
+
+def _name_found(name: str, passage_words: set[str]) -> bool:
+    stem = name[:5]
+    for word in passage_words:
+        if word == name or (len(stem) >= 4 and word.startswith(stem)):
+            return True
+        if abs(len(word) - len(name)) <= 3 and difflib.SequenceMatcher(None, word, name).ratio() >= 0.75:
+            return True  # transliterations: Pyongyang / Pjoengjang
+    return False
+
+
+@dataclass
+class SentenceCheck:
+    supported: bool
+    support: float
+    reason: str
+    best_span: tuple[int, int] | None  # offsets into the article of the best supporting sentence
+
+
+class CitationChecker:
+    def __init__(self, embedder: Embedder, threshold: float) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def check(self, claim: str, claim_vector: np.ndarray, evidence: Evidence,
+              sentence_vectors: np.ndarray) -> SentenceCheck:
+        """Does this evidence passage back the claim? Meaning (cross-lingual embeddings) and anchors (names,
+        numbers) must both agree: a fluent sentence with a wrong name or number is not supported."""
+        text = evidence.article.text
+        sims = sentence_vectors @ claim_vector if len(sentence_vectors) else np.zeros(0)
+        semantic = float(sims.max()) if len(sims) else 0.0
+        passage_words = {fold(w) for w in words(evidence.passage.text)}
+        names = names_in(claim)
+        missing_names = sorted(n for n in names if not _name_found(n, passage_words))
+        numbers = numbers_in(claim)
+        missing_numbers = sorted(numbers - numbers_in(evidence.passage.text))
+        name_share = 1.0 - len(missing_names) / len(names) if names else 1.0
+        support = round(0.6 * semantic + 0.4 * name_share, 4)
+        span = (evidence.sentence.start, evidence.sentence.end)  # the quote is the sentence the model cited
+        if missing_numbers:
+            return SentenceCheck(False, support, f"number {missing_numbers[0]} is not in passage [{evidence.n}]", span)
+        if names and name_share < 0.5:
+            return SentenceCheck(False, support, f"{', '.join(missing_names[:3])} not in passage [{evidence.n}]", span)
+        if support < self.threshold:
+            return SentenceCheck(False, support, f"passage [{evidence.n}] does not say this", span)
+        return SentenceCheck(True, support, "", span)
+
+
+@dataclass
+class CheckedAnswer:
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+
+
+def split_answer(answer: str) -> list[tuple[str, list[int]]]:
+    text = normalise_markers(answer)
+    out = []
+    for s in split_sentences(text):
+        sentence = text[s.start:s.end]
+        cited = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        plain = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+        if plain and re.search(r"\w", plain):
+            out.append((plain, list(dict.fromkeys(cited))))
+        elif cited and out:  # a lone marker belongs to the sentence before it
+            out[-1][1].extend(n for n in cited if n not in out[-1][1])
+    return out
+
+
+def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChecker) -> CheckedAnswer:
+    by_n = {e.n: e for e in evidence}
+    parts = split_answer(answer)
+    if not parts:
+        return CheckedAnswer([], [])
+    # one embedding call for every claim and every evidence sentence
+    evidence_sentences = [(e, [e.article.text[s.start:s.end] for s in e.passage.sentences]) for e in evidence]
+    flat = [t for _, texts in evidence_sentences for t in texts]
+    vectors = checker.embedder.embed_queries([p for p, _ in parts] + flat)
+    claim_vectors, rest = vectors[: len(parts)], vectors[len(parts):]
+    sentence_vectors: dict[int, np.ndarray] = {}
+    offset = 0
+    for e, texts in evidence_sentences:
+        sentence_vectors[e.n] = rest[offset:offset + len(texts)]
+        offset += len(texts)
+
+    sentences: list[AnswerSentence] = []
+    best_quote: dict[int, tuple[float, tuple[int, int]]] = {}
+    for (claim, cited), vector in zip(parts, claim_vectors):
+        valid = [n for n in cited if n in by_n]  # a citation to a passage that was not shown is dropped
+        dropped = [n for n in cited if n not in by_n]
+        checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n]) for n in valid}
+        reason = ""
+        if not valid:
+            # the model forgot the marker: cite the evidence that backs the sentence, if any does
+            candidates = {e.n: checker.check(claim, vector, e, sentence_vectors[e.n]) for e in evidence}
+            good = [n for n, c in candidates.items() if c.supported]
+            if good:
+                best_n = max(good, key=lambda n: candidates[n].support)
+                valid, checks = [best_n], {best_n: candidates[best_n]}
+                reason = "citation added by newsrag"
+            else:
+                reason = "no citation" + (f" (cited [{dropped[0]}], which was not shown)" if dropped else "")
+        supported_by = [n for n in valid if checks[n].supported]
+        for n in supported_by or valid:
+            span = checks[n].best_span
+            if span and checks[n].support > best_quote.get(n, (-1.0, (0, 0)))[0]:
+                best_quote[n] = (checks[n].support, span)
+        if valid and not supported_by:
+            reason = "; ".join(checks[n].reason for n in valid)
+        support = max((checks[n].support for n in valid), default=0.0)
+        sentences.append(AnswerSentence(claim, valid, bool(supported_by), reason, support))
+
+    citations = []
+    for n in sorted({n for s in sentences for n in s.citations}):
+        e = by_n[n]
+        start, end = best_quote.get(n, (0.0, (e.passage.start, e.passage.end)))[1]
+        citations.append(citation_for(e, start, end))
+    return CheckedAnswer(sentences, citations)
+
+
+def citation_for(e: Evidence, start: int, end: int) -> Citation:
+    return Citation(
+        n=e.n, article_id=e.article.id, title=e.article.title, passage_id=e.passage.id, text=e.passage.text,
+        start=start, end=end, quote=e.article.text[start:end], passage_start=e.passage.start,
+        passage_end=e.passage.end, source=e.article.source, published=e.article.published,
+        language=e.article.language, url=e.article.url,
+    )

@@ -1,0 +1,75 @@
+"""Pick the evidence: the passages, and the sentences inside them, that bear on the question. Also the gate: when
+nothing bears on it strongly enough, the system refuses before any model is asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Settings
+from .embed import Embedder
+from .language import content_words, fold
+from .types import Evidence, EvidenceSentence, RetrievedPassage
+
+
+def anchor_terms(text: str) -> set[str]:
+    """Folded content words of 3+ letters: the terms a supporting sentence tends to share with a claim."""
+    return {fold(w) for w in content_words(text) if len(w) >= 3}
+
+
+def term_overlap(terms: set[str], text: str) -> float:
+    """Share of `terms` found in `text`, with prefix matching so German inflection still matches."""
+    if not terms:
+        return 0.0
+    words = {fold(w) for w in content_words(text)}
+    hits = 0
+    for term in terms:
+        stem = term[:5] if len(term) > 5 else term
+        if any(w == term or (len(stem) >= 4 and w.startswith(stem)) for w in words):
+            hits += 1
+    return hits / len(terms)
+
+
+@dataclass
+class EvidenceSelection:
+    evidence: list[Evidence]
+    best_score: float  # the gate compares this with settings.refuse_below
+    closest: list[RetrievedPassage]
+
+
+def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: Embedder,
+                    settings: Settings) -> EvidenceSelection:
+    if not retrieved:
+        return EvidenceSelection([], 0.0, [])
+    sentence_texts: list[str] = []
+    owners: list[tuple[int, int, int]] = []  # (retrieved index, start, end)
+    for i, hit in enumerate(retrieved):
+        text = hit.article.text
+        for s in hit.passage.sentences:
+            sentence_texts.append(text[s.start:s.end])
+            owners.append((i, s.start, s.end))
+    vectors = embedder.embed_queries([question, *sentence_texts])
+    similarities = vectors[1:] @ vectors[0]
+    terms = anchor_terms(question)
+    per_passage: dict[int, list[EvidenceSentence]] = {}
+    for (i, start, end), text, sim in zip(owners, sentence_texts, similarities):
+        score = float(sim) + 0.2 * term_overlap(terms, text)
+        per_passage.setdefault(i, []).append(EvidenceSentence(start, end, text, round(score, 4)))
+    # a passage counts by its retrieval score and its single best sentence
+    ranked = []
+    for i, hit in enumerate(retrieved):
+        best_sentence = max((s.score for s in per_passage.get(i, [])), default=0.0)
+        ranked.append((0.5 * hit.score + 0.5 * best_sentence, i))
+    ranked.sort(reverse=True)
+    best = ranked[0][0]
+    kept = [i for score, i in ranked if score >= best - settings.evidence_margin][: settings.evidence_passages]
+    # the model sees single sentences: few and focused is what a small model reads well
+    pool = [(s, i) for i in kept for s in per_passage.get(i, [])]
+    pool.sort(key=lambda item: -item[0].score)
+    chosen = sorted(pool[: settings.evidence_sentences], key=lambda item: (retrieved[item[1]].article.id, item[0].start))
+    evidence = [
+        Evidence(n, retrieved[i].passage, retrieved[i].article, sentence.score, sentence)
+        for n, (sentence, i) in enumerate(chosen, 1)
+    ]
+    return EvidenceSelection(evidence, round(best, 4), [retrieved[i] for _, i in ranked[:3]])

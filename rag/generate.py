@@ -1,0 +1,84 @@
+"""Prompts (templates in prompts/) and the two model calls: condensing a follow-up, and writing the answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+from .llm import ChatMessage, ChatModel, complete
+from .types import Evidence
+
+LANGUAGE_NAMES = {"en": "English", "de": "German"}
+NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
+
+
+@lru_cache(maxsize=32)
+def _template(prompts_dir: Path, name: str) -> Template:
+    path = prompts_dir / name
+    if not path.exists():
+        raise FileNotFoundError(f"prompt template {path} is missing")
+    return Template(path.read_text(encoding="utf-8"))
+
+
+def render(prompts_dir: Path, name: str, **values: object) -> str:
+    return _template(prompts_dir, name).substitute({k: str(v) for k, v in values.items()}).strip()
+
+
+def refusal_text(prompts_dir: Path, language: str) -> str:
+    name = f"refusal_{language}.txt" if (prompts_dir / f"refusal_{language}.txt").exists() else "refusal_en.txt"
+    return render(prompts_dir, name)
+
+
+def _fence(text: str) -> str:
+    # An article cannot fake the start of another evidence block or the end of the evidence.
+    return re.sub(r"^\s*\[(\d+)\]", r"(\1)", text, flags=re.MULTILINE).replace("Question:", "Question -")
+
+
+def answer_messages(prompts_dir: Path, question: str, evidence: Sequence[Evidence], language: str) -> list[ChatMessage]:
+    language_name = LANGUAGE_NAMES.get(language, "the language of the question")
+    # grouped by article, in the article's own order, so the model reads each article's passages as prose
+    groups: dict[str, list[Evidence]] = {}
+    for e in evidence:
+        groups.setdefault(e.article.id, []).append(e)
+    blocks = "\n\n".join(
+        render(prompts_dir, "evidence_article.txt", title=_fence(items[0].article.title),
+               published=items[0].article.published or "undated",
+               passages="\n".join(render(prompts_dir, "evidence_block.txt", n=e.n, text=_fence(e.sentence.text))
+                                  for e in items))
+        for items in groups.values()
+    )
+    # one worked example (fictional, so it cannot leak a fact into an answer unnoticed: the checker would flag it)
+    example = [
+        ChatMessage("user", render(prompts_dir, "answer_user.txt", evidence=render(prompts_dir, "example_evidence.txt"),
+                                   question=render(prompts_dir, "example_question.txt"), language="English")),
+        ChatMessage("assistant", render(prompts_dir, "example_answer.txt")),
+    ]
+    return [
+        ChatMessage("system", render(prompts_dir, "answer_system.txt", language=language_name)),
+        *example,
+        ChatMessage("user", render(prompts_dir, "answer_user.txt", evidence=blocks, question=question,
+                                   language=language_name)),
+    ]
+
+
+def condense_question(model: ChatModel, prompts_dir: Path, question: str, history: Sequence[tuple[str, str]],
+                      max_turns: int = 3) -> str:
+    """A follow-up ('and what did he say?') becomes a standalone question, using the last turns."""
+    if not history:
+        return question
+    lines = []
+    for user, assistant in list(history)[-max_turns:]:
+        lines.append(f"User: {user}")
+        plain = re.sub(r"\s*\[\d+\]", "", assistant)[:600]
+        lines.append(f"Assistant: {plain}")
+    prompt = render(prompts_dir, "condense.txt", history="\n".join(lines), question=question)
+    rewritten = complete(model, [ChatMessage("user", prompt)], max_tokens=80).strip()
+    rewritten = rewritten.split("\n")[0].strip().strip('"').strip()
+    rewritten = re.sub(r"^(rewritten question|question)\s*:\s*", "", rewritten, flags=re.IGNORECASE)
+    # a model that answers instead of rewriting produces something long or empty: keep the original then
+    if not rewritten or len(rewritten) > 3 * len(question) + 120:
+        return question
+    return rewritten
