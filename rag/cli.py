@@ -196,5 +196,40 @@ def status(index: Optional[Path] = IndexOption) -> None:
     out.print(f"index: {settings.index_dir} with {len(manifest.articles)} articles, {len(manifest.passages)} passages")
 
 
+
+@app.command("eval")
+def eval_command(
+    corpus: list[Path] = typer.Option(..., "--corpus", help="corpus.jsonl, or files/folders of articles (repeatable)"),
+    questions: list[Path] = typer.Option(..., "--questions", help="questions .jsonl (repeatable)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="write report.json and questions.jsonl here"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="only the first N questions of each file"),
+    retrieval_only: bool = typer.Option(False, "--retrieval-only", help="measure retrieval only (no LLM)"),
+    index: Optional[Path] = typer.Option(None, "--index", help="index folder to ingest into (default: a temporary one)"),
+    without_gold: bool = typer.Option(False, "--without-gold",
+                                      help="hide each question's gold documents: the right response is a refusal"),
+    backend: Optional[str] = typer.Option(None, help="auto | ollama | llamacpp"),
+    model: Optional[str] = typer.Option(None, help="Ollama model name, or packaged model / GGUF path for llamacpp"),
+) -> None:
+    """Measure retrieval, answers, citations, refusals and cost on a question set (same pipeline as `ask`)."""
+    from .evaluate import report_table, run_eval
+    from .llm import LLMError
+
+    settings = load_settings(llm_backend=backend)
+    if model:
+        key = "ollama_model" if (backend or settings.llm_backend) == "ollama" else "llamacpp_model"
+        settings = settings.with_overrides(**{key: model})
+    for path in [*corpus, *questions]:
+        if not path.exists():
+            fail(f"no such file or folder: {path}")
+    try:
+        result = run_eval(corpus, questions, settings, out_dir=out_dir, limit=limit, retrieval_only=retrieval_only,
+                          without_gold=without_gold, index_dir=index)
+    except (LLMError, ValueError) as exc:
+        fail(str(exc))
+    out.print(report_table(result.report))
+    if out_dir is not None:
+        out.print(f"wrote {out_dir / 'report.json'} and {out_dir / 'questions.jsonl'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,437 @@
+"""Measure the pipeline on a question set: retrieval, answers, citations, refusals, cost.
+
+Every question goes through `Assistant.ask`, the same pipeline as the chat. Two question formats are read:
+- the eval format (../shared/eval/README.md): {"id", "question", "lang", "answerable", "answers", "gold_ids"};
+- the seed format: {"id", "question", "lang", "answerable", "must_mention": [regex], "gold_passage_contains"}.
+The metric functions are plain and pure so that tests can check them on hand-made cases.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import tempfile
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+
+# --- questions -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    lang: str = ""
+    answerable: bool = True
+    answers: list[str] = field(default_factory=list)
+    gold_ids: list[str] = field(default_factory=list)
+    must_mention: list[str] = field(default_factory=list)  # seed format: regexes a right answer matches, each one
+    gold_passage_contains: str | None = None  # seed format: a string inside the passage a right answer cites
+    set_name: str = ""  # which file it came from
+
+    @property
+    def seed_format(self) -> bool:
+        return not self.answers and (bool(self.must_mention) or self.gold_passage_contains is not None)
+
+
+def load_questions(paths: Iterable[Path]) -> list[Question]:
+    out: list[Question] = []
+    for path in paths:
+        path = Path(path)
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+            if not isinstance(r, dict) or not str(r.get("question") or "").strip():
+                raise ValueError(f"{path}:{lineno}: expected an object with a 'question'")
+            out.append(Question(
+                id=str(r.get("id") or f"{path.stem}-{lineno}"), question=str(r["question"]), lang=str(r.get("lang") or ""),
+                answerable=bool(r.get("answerable", True)), answers=[str(a) for a in r.get("answers") or []],
+                gold_ids=[str(g) for g in r.get("gold_ids") or []],
+                must_mention=[str(m) for m in r.get("must_mention") or []],
+                gold_passage_contains=r.get("gold_passage_contains"), set_name=path.stem,
+            ))
+    return out
+
+
+# --- metric functions ----------------------------------------------------------------------------------------------
+
+_CITATION_MARK = re.compile(r"\[\s*(?:source\s*)?\d+(?:\s*[,;]\s*\d+)*\s*\]", re.IGNORECASE)
+_FOLD = {"ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l"}
+_DIGRAPHS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
+
+
+def normalise(text: str) -> str:
+    """Case, punctuation, umlaut/ß and whitespace folding: 'Pjöngjang' == 'pjoengjang', 'Straße' == 'strasse'.
+    Citation markers ([1], [Source 2]) are dropped. Umlauts fold to the bare vowel and so do their ae/oe/ue spellings
+    (applied to both sides of a comparison, this only ever merges spellings, it never splits a match)."""
+    text = _CITATION_MARK.sub(" ", text or "").lower()
+    text = "".join(_FOLD.get(ch, ch) for ch in text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    for a, b in _DIGRAPHS:
+        text = text.replace(a, b)
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    return " ".join(text.split())
+
+
+def answer_contains(answer: str, gold: str) -> bool:
+    """The normalised gold string appears in the normalised answer, on word boundaries."""
+    g = normalise(gold)
+    return bool(g) and f" {g} " in f" {normalise(answer)} "
+
+
+def exact_match(answer: str, golds: Sequence[str]) -> bool:
+    return any(answer_contains(answer, g) for g in golds)
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    p, g = normalise(prediction).split(), normalise(gold).split()
+    if not p or not g:
+        return float(p == g)
+    common = Counter(p) & Counter(g)
+    same = sum(common.values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(p), same / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def best_f1(prediction: str, golds: Sequence[str]) -> float:
+    return max((token_f1(prediction, g) for g in golds), default=0.0)
+
+
+def recall_at(ranked: Sequence[str], gold: Iterable[str], k: int) -> float:
+    """Share of the gold ids among the first k distinct ranked ids."""
+    gold = set(gold)
+    if not gold:
+        return 0.0
+    top = list(dict.fromkeys(ranked))[:k]
+    return len(gold.intersection(top)) / len(gold)
+
+
+def mrr_at(ranked: Sequence[str], gold: Iterable[str], k: int = 10) -> float:
+    gold = set(gold)
+    for rank, item in enumerate(list(dict.fromkeys(ranked))[:k], 1):
+        if item in gold:
+            return 1.0 / rank
+    return 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100); 0.0 for no values."""
+    vs = sorted(values)
+    if not vs:
+        return 0.0
+    pos = (len(vs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(vs) - 1)
+    return vs[lo] + (vs[hi] - vs[lo]) * (pos - lo)
+
+
+def seed_answer_right(answer: str, patterns: Sequence[str]) -> bool:
+    return all(re.search(p, answer or "", re.IGNORECASE) for p in patterns)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+# --- one question through the pipeline -----------------------------------------------------------------------------
+
+RETRIEVAL_PASSAGES = 60  # passages asked from the retriever to get 10 distinct articles
+
+
+def gold_articles(q: Question, article_texts: dict[str, str]) -> list[str]:
+    """The gold documents: given ids, or (seed format) the articles that contain the gold passage string."""
+    if q.gold_ids:
+        return list(q.gold_ids)
+    if q.gold_passage_contains:
+        return [a for a, text in article_texts.items() if q.gold_passage_contains in text]
+    return []
+
+
+def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only: bool, filters=None) -> dict[str, Any]:
+    hits = assistant.retriever.retrieve(q.question, k=RETRIEVAL_PASSAGES, filters=filters)
+    ranked = list(dict.fromkeys(h.article.id for h in hits))
+    row: dict[str, Any] = {
+        "id": q.id, "set": q.set_name, "question": q.question, "lang": q.lang, "answerable": q.answerable,
+        "gold_ids": gold, "answers_gold": q.answers, "retrieved": ranked[:10],
+    }
+    if gold and filters is None:
+        row["retrieval"] = {f"recall@{k}": recall_at(ranked, gold, k) for k in (1, 5, 10)}
+        row["retrieval"]["mrr@10"] = mrr_at(ranked, gold, 10)
+    if q.seed_format and q.gold_passage_contains:
+        passages = [h.passage.text for h in hits]
+        row["gold_passage_rank"] = next(
+            (i for i, t in enumerate(passages, 1) if q.gold_passage_contains in t), None)
+    if retrieval_only:
+        return row
+
+    expect_refusal = (not q.answerable) or filters is not None
+    answer = assistant.ask(q.question, filters=filters)
+    from .language import detect_language
+
+    cited = [{"n": c.n, "article_id": c.article_id, "passage_id": c.passage_id, "quote": c.quote,
+              "gold": _citation_is_gold(c, q, gold)} for c in answer.citations]
+    supported = [s.supported for s in answer.sentences] if not answer.refused else []
+    row.update({
+        "answer": answer.answer, "refused": answer.refused, "refusal_reason": answer.refusal_reason,
+        "answer_language": detect_language(answer.answer) if not answer.refused else "",
+        "sentences": [{"text": s.text, "citations": s.citations, "supported": s.supported, "reason": s.reason,
+                       "support": round(s.support, 3)} for s in answer.sentences],
+        "citations": cited, "prompt_tokens": answer.prompt_tokens, "timings": answer.timings,
+        "expect_refusal": expect_refusal,
+    })
+    if expect_refusal:
+        row["right"] = answer.refused
+    elif answer.refused:
+        row["right"] = False
+    elif q.seed_format:
+        row["right"] = seed_answer_right(answer.answer, q.must_mention) and (
+            not q.gold_passage_contains or any(c["gold"] for c in cited))
+    else:
+        row["right"] = exact_match(answer.answer, q.answers)
+    if not expect_refusal and q.answers:
+        row["f1"] = round(best_f1("" if answer.refused else answer.answer, q.answers), 4)
+    row["error"] = classify_error(row, supported)
+    return row
+
+
+def _citation_is_gold(citation, q: Question, gold: list[str]) -> bool:
+    if q.seed_format and q.gold_passage_contains:
+        return q.gold_passage_contains in citation.text
+    return citation.article_id in gold
+
+
+def classify_error(row: dict[str, Any], supported: Sequence[bool]) -> str:
+    """One label per question: what went wrong first (or 'ok')."""
+    if row.get("right"):
+        return "ok"
+    if row.get("expect_refusal"):
+        return "answered_unanswerable"
+    if row.get("refused"):
+        in_top5 = row.get("retrieval", {}).get("recall@5", 1.0) > 0 if row.get("gold_ids") else True
+        return "refused_retrieval_miss" if not in_top5 else "refused_with_gold_retrieved"
+    if row.get("gold_ids") and row.get("retrieval", {}).get("recall@5", 1.0) == 0:
+        return "retrieval_miss"
+    if row.get("lang") and row.get("answer_language") and row["answer_language"] != row["lang"]:
+        return "wrong_answer_language"
+    if row.get("citations") and not any(c["gold"] for c in row["citations"]):
+        return "cites_wrong_passage"
+    return "wrong_answer"
+
+
+# --- aggregate ------------------------------------------------------------------------------------------------------
+
+STAGES = ("condense", "retrieve", "evidence", "generate", "check", "total")
+
+
+def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    report: dict[str, Any] = {"questions": len(rows)}
+    with_retrieval = [r["retrieval"] for r in rows if "retrieval" in r]
+    report["retrieval"] = {
+        key: _mean([r[key] for r in with_retrieval]) for key in ("recall@1", "recall@5", "recall@10", "mrr@10")
+    } | {"n": len(with_retrieval)}
+    answered = [r for r in rows if "refused" in r]
+    if not answered:
+        return report
+    should_answer = [r for r in answered if not r["expect_refusal"]]
+    should_refuse = [r for r in answered if r["expect_refusal"]]
+    given = [r for r in answered if not r["refused"]]
+    report["answers"] = {
+        "n": len(should_answer),
+        "accuracy": _mean([float(r["right"]) for r in should_answer]),
+        "token_f1": _mean([r["f1"] for r in should_answer if "f1" in r]),
+        "answer_language_matches": _mean([float(r["answer_language"] == r["lang"]) for r in given
+                                          if r.get("lang") and r.get("answer_language")]),
+    }
+    citations = [c for r in given for c in r["citations"]]
+    sentences = [s for r in given for s in r["sentences"]]
+    report["citations"] = {
+        "n": len(citations),
+        "precision": _mean([float(c["gold"]) for c in citations]),
+        "answers_with_citation": _mean([float(bool(r["citations"])) for r in given]),
+        "sentences": len(sentences),
+        "sentences_verified": _mean([float(s["supported"]) for s in sentences]),
+        "sentences_flagged": _mean([float(not s["supported"]) for s in sentences]),
+    }
+    report["refusal"] = {
+        "expected_refusals": len(should_refuse),
+        "refused_when_expected": _mean([float(r["refused"]) for r in should_refuse]),
+        "answerable": len(should_answer),
+        "wrongly_refused": _mean([float(r["refused"]) for r in should_answer]),
+        "reasons": dict(Counter(_reason_kind(r["refusal_reason"]) for r in answered if r["refused"])),
+    }
+    tokens = [r["prompt_tokens"] for r in answered if r["prompt_tokens"]]
+    latency = {}
+    for stage in STAGES:
+        values = [r["timings"][stage] for r in answered if stage in r["timings"]]
+        if values:
+            latency[stage] = {"p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
+                              "n": len(values)}
+    report["cost"] = {"prompt_tokens_mean": _mean(tokens), "prompt_tokens_p50": percentile(tokens, 50) if tokens else None,
+                      "latency_s": latency}
+    report["errors"] = dict(Counter(r["error"] for r in answered))
+    report["accuracy_all"] = _mean([float(r["right"]) for r in answered])
+    return report
+
+
+def _reason_kind(reason: str) -> str:
+    return re.sub(r"\s*\(.*\)$", "", reason or "")
+
+
+# --- the run ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EvalRun:
+    rows: list[dict[str, Any]]
+    report: dict[str, Any]
+    out_dir: Path | None
+
+
+def corpus_article_texts(settings: Settings) -> dict[str, str]:
+    from .store import Manifest
+
+    manifest = Manifest(settings.index_dir / "manifest.json")
+    return {a.id: a.text for a in manifest.articles.values()}
+
+
+def run_eval(
+    corpus: Sequence[Path], questions: Sequence[Path], settings: Settings, *, out_dir: Path | None = None,
+    limit: int | None = None, retrieval_only: bool = False, without_gold: bool = False, index_dir: Path | None = None,
+    show_progress: bool = True, on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> EvalRun:
+    """Ingest the corpus into `index_dir` (a temporary folder when None), then run every question."""
+    from .answer import Assistant
+    from .ingest import ingest
+    from .retrieve import Filters
+
+    qs = load_questions(questions)
+    if limit:
+        by_set: dict[str, list[Question]] = {}
+        for q in qs:
+            by_set.setdefault(q.set_name, []).append(q)
+        qs = [q for group in by_set.values() for q in group[:limit]]  # --limit N: the first N of each file
+    tmp = None
+    if index_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="newsrag-eval-")
+        index_dir = Path(tmp.name) / "index"
+    settings = settings.with_overrides(index_dir=Path(index_dir))
+    started = time.perf_counter()
+    try:
+        ingest_report = ingest(list(corpus), settings, show_progress=show_progress) if corpus else None
+        texts = corpus_article_texts(settings)
+        assistant = Assistant(settings)
+        rows: list[dict[str, Any]] = []
+        iterator: Iterable[Question] = qs
+        if show_progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(qs, unit="q", desc="eval")
+        for q in iterator:
+            gold = gold_articles(q, texts)
+            filters = None
+            if without_gold:
+                allowed = tuple(a for a in texts if a not in set(gold))
+                if not allowed:  # an empty allow-list means "no filter": the question cannot be run without gold
+                    rows.append({"id": q.id, "set": q.set_name, "question": q.question,
+                                 "skipped": "no article left once the gold documents are removed"})
+                    continue
+                filters = Filters(article_ids=allowed)
+            row = evaluate_question(assistant, q, gold, retrieval_only=retrieval_only, filters=filters)
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
+        kept = [r for r in rows if "skipped" not in r]
+        report = aggregate(kept)
+        report["skipped"] = len(rows) - len(kept)
+        report["run"] = {
+            "corpus": [str(c) for c in corpus], "question_files": [str(q) for q in questions], "limit": limit,
+            "retrieval_only": retrieval_only, "without_gold": without_gold,
+            "backend": None if retrieval_only else assistant.backend().backend,
+            "model": None if retrieval_only else assistant.backend().model,
+            "embedder": assistant.embedder.name, "articles": len(texts),
+            "passages": len(assistant.index.manifest.passages),
+            "ingest_seconds": ingest_report.seconds if ingest_report else 0.0,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        per_set = sorted({r["set"] for r in kept})
+        if len(per_set) > 1:
+            report["by_set"] = {s: aggregate([r for r in kept if r["set"] == s]) for s in per_set}
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    if out_dir is not None:
+        write_outputs(out_dir, rows, report)
+    return EvalRun(rows, report, out_dir)
+
+
+def write_outputs(out_dir: Path, rows: Sequence[dict[str, Any]], report: dict[str, Any]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    with (out_dir / "questions.jsonl").open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+# --- on screen --------------------------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def report_table(report: dict[str, Any], title: str = "newsrag eval"):
+    from rich.table import Table
+
+    columns = {"all": report} | report.get("by_set", {})
+    table = Table("metric", *columns, title=title)
+
+    def add(label: str, getter: Callable[[dict[str, Any]], Any]) -> None:
+        values = []
+        for rep in columns.values():
+            try:
+                values.append(_fmt(getter(rep)))
+            except (KeyError, TypeError):
+                values.append("-")
+        table.add_row(label, *values)
+
+    add("questions", lambda r: r["questions"])
+    for key in ("recall@1", "recall@5", "recall@10", "mrr@10"):
+        add(key, lambda r, key=key: r["retrieval"][key])
+    if "answers" in report:
+        add("accuracy (answerable)", lambda r: r["answers"]["accuracy"])
+        add("token F1 (answerable)", lambda r: r["answers"]["token_f1"])
+        add("answer in question's language", lambda r: r["answers"]["answer_language_matches"])
+        add("citation precision", lambda r: r["citations"]["precision"])
+        add("sentences verified", lambda r: r["citations"]["sentences_verified"])
+        add("sentences flagged", lambda r: r["citations"]["sentences_flagged"])
+        add("refused when expected", lambda r: r["refusal"]["refused_when_expected"])
+        add("answerable wrongly refused", lambda r: r["refusal"]["wrongly_refused"])
+        add("prompt tokens / answer", lambda r: r["cost"]["prompt_tokens_mean"])
+        for stage in STAGES:
+            add(f"{stage} p50 / p95 s", lambda r, stage=stage: "{p50:.2f} / {p95:.2f}".format(
+                **r["cost"]["latency_s"][stage]))
+        add("errors", lambda r: ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items(), key=lambda kv: -kv[1])))
+    return table
+
+
+def asdict_question(q: Question) -> dict[str, Any]:  # pragma: no cover - convenience for notebooks
+    return asdict(q)

@@ -1,0 +1,72 @@
+"""A small HTTP server that speaks Ollama's documented API (/api/tags, /api/chat with streaming NDJSON).
+The Ollama server itself cannot be installed on these machines; this stands in for it in tests."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeOllama:
+    def __init__(self, models=("fake-model:latest",), reply=None):
+        self.models = list(models)
+        self.requests: list[dict] = []
+        # default reply: cite the evidence line that mentions the ceasefire offer
+        self.reply = reply or self._ceasefire_reply
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _json(self, code, body):
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path == "/api/tags":
+                    self._json(200, {"models": [{"name": m, "model": m, "size": 1} for m in server.models]})
+                else:
+                    self._json(404, {"error": "not found"})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(body)
+                if self.path != "/api/chat":
+                    return self._json(404, {"error": "not found"})
+                name = body["model"] if ":" in body["model"] else body["model"] + ":latest"  # as Ollama resolves it
+                if name not in server.models:
+                    return self._json(404, {"error": f"model '{body['model']}' not found"})
+                text = server.reply(body["messages"])
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.end_headers()
+                for piece in re.findall(r"\S+\s*", text):
+                    chunk = {"model": body["model"], "message": {"role": "assistant", "content": piece}, "done": False}
+                    self.wfile.write((json.dumps(chunk) + "\n").encode())
+                    self.wfile.flush()
+                final = {"model": body["model"], "message": {"role": "assistant", "content": ""}, "done": True,
+                         "done_reason": "stop", "prompt_eval_count": 321, "eval_count": 12}
+                self.wfile.write((json.dumps(final) + "\n").encode())
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def _ceasefire_reply(messages):
+        user = messages[-1]["content"]
+        match = re.search(r"^\[(\d+)\][^\n]*30-tägigen", user, flags=re.MULTILINE)
+        if not match:
+            return "NOT_IN_ARTICLES"
+        return f"The US offered Ukraine a 30-day ceasefire [{match.group(1)}]."
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

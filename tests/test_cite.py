@@ -1,0 +1,51 @@
+from rag.cite import CitationChecker, check_answer, normalise_markers, numbers_in, split_answer
+from rag.embed import get_embedder
+from rag.evidence import select_evidence
+from rag.retrieve import Retriever
+from rag.store import NewsIndex
+
+
+def test_marker_variants_are_normalised():
+    assert normalise_markers("A [Source 3]. B [1, 2]. C. [4]") == "A [3]. B [1][2]. C[4]."
+    assert split_answer("Choe attended [1]. [2] Rudenko too.") == [("Choe attended.", [1, 2]), ("Rudenko too.", [])]
+
+
+def test_numbers_in_digits_and_words():
+    assert 30 in numbers_in("einen 30-tägigen Waffenstillstand")
+    assert 30 in numbers_in("einen dreißigtägigen Waffenstillstand")
+    assert 12 in numbers_in("zwölf Millionen")
+
+
+def evidence_for(settings, question):
+    embedder = get_embedder(settings)
+    index = NewsIndex(settings)
+    hits = Retriever(index, embedder, settings).retrieve(question)
+    return select_evidence(question, hits, embedder, settings).evidence, CitationChecker(embedder, settings.support_threshold)
+
+
+def test_supported_wrong_number_wrong_name_and_unshown_citation(sample_settings):
+    evidence, checker = evidence_for(sample_settings, "What did the US offer Ukraine?")
+    n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
+    good = check_answer(f"The US offered Ukraine a 30-day ceasefire [{n}].", evidence, checker)
+    assert good.sentences[0].supported and good.sentences[0].citations == [n]
+    (citation,) = good.citations
+    assert "30-tägigen Waffenstillstand" in citation.quote
+    assert citation.quote == NewsIndex(sample_settings).articles[citation.article_id].text[citation.start:citation.end]
+    assert citation.text.find(citation.quote) >= 0
+
+    wrong_number = check_answer(f"The US offered Ukraine a 60-day ceasefire [{n}].", evidence, checker)
+    assert not wrong_number.sentences[0].supported and "60" in wrong_number.sentences[0].reason
+
+    wrong_name = check_answer(f"Emmanuel Macron offered Ukraine a 30-day ceasefire [{n}].", evidence, checker)
+    assert not wrong_name.sentences[0].supported
+
+    unshown = check_answer("The US offered Ukraine a 30-day ceasefire [42].", evidence, checker)
+    assert 42 not in unshown.sentences[0].citations
+    assert all(c.n != 42 for c in unshown.citations)
+
+
+def test_uncited_sentence_gets_the_citation_that_backs_it(sample_settings):
+    evidence, checker = evidence_for(sample_settings, "What did the US offer Ukraine?")
+    checked = check_answer("The US offered Ukraine a 30-day ceasefire.", evidence, checker)
+    sentence = checked.sentences[0]
+    assert sentence.supported and sentence.citations and "added" in sentence.reason

@@ -1,0 +1,150 @@
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.embed import get_embedder
+from rag.ingest import ingest, remove
+from rag.store import IndexBusyError, NewsIndex, write_lock
+
+
+class CountingEmbedder:
+    """The real embedder, counting the passages it was asked to embed."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = inner.name
+        self.count = 0
+
+    def embed_passages(self, texts):
+        self.count += len(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
+
+@pytest.fixture
+def counting(monkeypatch, settings):
+    counter = CountingEmbedder(get_embedder(settings))
+    monkeypatch.setattr("rag.ingest.get_embedder", lambda s: counter)
+    return counter
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+ARTICLE_A = "Hafen eröffnet\n\nDie Stadt Lindau eröffnete am Montag einen neuen Hafen. Bürgermeisterin Petra Vogt hielt eine Rede.\nDer Hafen kostete zwölf Millionen Euro."
+ARTICLE_B = "Brücke gesperrt\n\nDie alte Brücke in Bregenz ist seit Dienstag gesperrt. Ingenieure fanden Risse im Beton."
+
+
+def test_bad_files_are_reported_and_the_rest_goes_in(tmp_path, settings, counting):
+    docs = tmp_path / "docs"
+    write(docs / "good.txt", ARTICLE_A)
+    write(docs / "binary.txt", b"\x00\x01\x02PNG\x00" * 50)
+    write(docs / "latin1.txt", "Titel\n\nStra\xdfe".encode("latin-1"))
+    write(docs / "empty.md", "   \n")
+    write(docs / "feed.jsonl", "\n".join([
+        json.dumps({"id": "feed-1", "title": "Brücke", "text": ARTICLE_B, "source": "Bote", "published": "2025-05-20"}),
+        "{not json",
+        json.dumps({"id": "feed-2", "title": "Leer"}),
+    ]))
+    report = ingest([docs], settings)
+    assert sorted(report.added) == ["feed-1", "good"]
+    reasons = {Path(f.path.split(":")[0]).name: f.reason for f in report.failed}
+    assert "binary" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "empty" in reasons["empty.md"]
+    assert {f.path for f in report.failed} >= {f"{docs / 'feed.jsonl'}:2", f"{docs / 'feed.jsonl'}:3"}
+    index = NewsIndex(settings)
+    assert set(index.articles) == {"good", "feed-1"}
+    assert index.articles["feed-1"].source == "Bote"
+    assert index.articles["feed-1"].published == "2025-05-20"
+    assert counting.count == report.passages_embedded == len(index.manifest.passages)
+    assert index.vectors.all_ids() == set(index.manifest.passages)
+
+
+def test_reingest_unchanged_embeds_nothing_changed_replaces_remove_deletes(tmp_path, settings, counting):
+    a = write(tmp_path / "docs" / "hafen.txt", ARTICLE_A)
+    write(tmp_path / "docs" / "bruecke.txt", ARTICLE_B)
+    first = ingest([tmp_path / "docs"], settings)
+    assert len(first.added) == 2
+    embedded = counting.count
+
+    again = ingest([tmp_path / "docs"], settings)
+    assert again.unchanged == ["bruecke", "hafen"] or sorted(again.unchanged) == ["bruecke", "hafen"]
+    assert again.passages_embedded == 0 and counting.count == embedded
+
+    old_ids = set(NewsIndex(settings).articles["hafen"].passage_ids)
+    write(a, ARTICLE_A.replace("zwölf", "dreizehn"))
+    changed = ingest([tmp_path / "docs"], settings)
+    assert changed.updated == ["hafen"] and changed.unchanged == ["bruecke"]
+    index = NewsIndex(settings)
+    new_ids = set(index.articles["hafen"].passage_ids)
+    assert counting.count - embedded == len(new_ids) == changed.passages_embedded
+    assert not old_ids & index.vectors.all_ids()  # old vectors are gone
+    assert "dreizehn" in index.articles["hafen"].text
+
+    removed, unknown = remove(["hafen", "nope"], settings)
+    assert removed == ["hafen"] and unknown == ["nope"]
+    index = NewsIndex(settings)
+    assert set(index.articles) == {"bruecke"}
+    assert index.vectors.all_ids() == set(index.manifest.passages)
+    assert all(pid in index.manifest.passages for pid in index.lexical.ids)
+
+
+def _hold_lock(index_dir: str, ready, release) -> None:
+    with write_lock(Path(index_dir)):
+        ready.set()
+        release.wait(30)
+
+
+def test_second_writer_gets_a_clear_error_at_once(tmp_path, settings):
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(settings.index_dir), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        write(tmp_path / "a.txt", ARTICLE_A)
+        started = time.monotonic()
+        with pytest.raises(IndexBusyError, match="another newsrag process"):
+            ingest([tmp_path / "a.txt"], settings)
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join(30)
+    assert ingest([tmp_path / "a.txt"], settings).added == ["a"]
+
+
+def test_interrupted_run_leaves_a_consistent_index(tmp_path, settings):
+    """Vectors written without a manifest commit (a kill mid-batch) are removed by the next writer."""
+    from rag.ingest import prepare
+    from rag.load import load_paths
+    from rag.types import ArticleInfo
+
+    write(tmp_path / "a.txt", ARTICLE_A)
+    write(tmp_path / "b.txt", ARTICLE_B)
+    ingest([tmp_path / "a.txt"], settings)
+    index = NewsIndex(settings)
+    (article,) = list(load_paths([tmp_path / "b.txt"]))
+    article, passages = prepare(article, settings)
+    vectors = get_embedder(settings).embed_passages([p.text for p in passages])
+    index.vectors.add(passages, vectors, {article.id: ArticleInfo(
+        id=article.id, title=article.title, source="", url="", published="", language="de", path="",
+        content_hash=article.content_hash, passage_ids=[], text=article.text)})
+    # ...killed here: no commit
+    assert NewsIndex(settings).vectors.all_ids() > set(NewsIndex(settings).manifest.passages)
+    report = ingest([tmp_path / "b.txt"], settings)
+    assert report.added == ["b"]
+    index = NewsIndex(settings)
+    assert index.vectors.all_ids() == set(index.manifest.passages)
+    assert set(index.articles) == {"a", "b"}

@@ -1,0 +1,58 @@
+import pytest
+
+from rag.answer import Assistant
+from rag.llm import ChatMessage, LLMError, OllamaChat, Usage, backend_status, get_chat_model
+
+from fake_ollama import FakeOllama
+
+
+@pytest.fixture
+def ollama():
+    server = FakeOllama()
+    yield server
+    server.close()
+
+
+def test_streams_ndjson_and_reports_usage(ollama):
+    chat = OllamaChat(ollama.url, "fake-model", n_ctx=2048)
+    usage = Usage()
+    pieces = list(chat.stream([ChatMessage("user", "[3] Die USA boten einen 30-tägigen Waffenstillstand an.")],
+                              64, 0.0, usage))
+    assert len(pieces) > 3
+    assert "".join(pieces) == "The US offered Ukraine a 30-day ceasefire [3]."
+    assert usage.prompt_tokens == 321
+    request = ollama.requests[-1]
+    assert request["stream"] is True and request["options"]["num_predict"] == 64
+
+
+def test_auto_prefers_ollama_when_it_has_the_model(ollama, settings):
+    s = settings.with_overrides(llm_backend="auto", ollama_host=ollama.url, ollama_model="fake-model")
+    status = backend_status(s)
+    assert (status.backend, status.model, status.message) == ("ollama", "fake-model", "")
+    assert isinstance(get_chat_model(s, status), OllamaChat)
+
+
+def test_auto_falls_back_to_embedded_when_model_missing_or_server_down(ollama, settings):
+    missing = backend_status(settings.with_overrides(llm_backend="auto", ollama_host=ollama.url, ollama_model="llama9"))
+    assert missing.backend == "llamacpp" and "no model 'llama9'" in missing.message
+    down = backend_status(settings.with_overrides(llm_backend="auto", ollama_host="http://127.0.0.1:9"))
+    assert down.backend == "llamacpp" and "not answering" in down.message
+
+
+def test_ollama_configured_but_down_is_a_clear_error(settings):
+    s = settings.with_overrides(llm_backend="ollama", ollama_host="http://127.0.0.1:9", ollama_model="x")
+    with pytest.raises(LLMError, match="not answering"):
+        get_chat_model(s)
+
+
+def test_full_answer_through_ollama(ollama, sample_settings):
+    s = sample_settings.with_overrides(llm_backend="ollama", ollama_host=ollama.url, ollama_model="fake-model")
+    answer = Assistant(s).ask("What did the US offer Ukraine?")
+    assert not answer.refused, answer.refusal_reason
+    assert answer.backend == "ollama" and answer.model == "fake-model"
+    assert "30-day" in answer.answer
+    assert answer.sentences[0].supported
+    assert "30-tägigen Waffenstillstand" in answer.citations[0].quote
+    assert answer.prompt_tokens == 321
+    prompt = ollama.requests[-1]["messages"]
+    assert prompt[0]["role"] == "system" and "What did the US offer Ukraine?" in prompt[-1]["content"]
