@@ -1,0 +1,468 @@
+"""The chat page: a Gradio Blocks app over rag.answer.Assistant (the same pipeline as the CLI).
+
+`newsrag serve` calls launch(settings). Tests call build_app(settings, assistant) and launch it themselves with
+launch_options(settings) on a free port.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings, set_offline_environment
+
+set_offline_environment()  # before gradio is imported: analytics off
+
+import gradio as gr  # noqa: E402
+
+from rag.answer import Assistant  # noqa: E402
+from rag.retrieve import Filters  # noqa: E402
+from rag.store import IndexBusyError  # noqa: E402
+
+from . import render  # noqa: E402
+
+UPLOAD_TYPES = [".txt", ".md", ".html", ".json", ".jsonl"]
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+LIBRARY_COLUMNS = ["id", "title", "source", "date", "language", "passages"]
+
+# Local fonts only: Gradio's default theme pulls IBM Plex / Inter from Google Fonts.
+THEME = gr.themes.Default(
+    font=[gr.themes.Font("system-ui"), gr.themes.Font("Segoe UI"), gr.themes.Font("Helvetica"), "sans-serif"],
+    font_mono=[gr.themes.Font("ui-monospace"), gr.themes.Font("DejaVu Sans Mono"), "monospace"],
+)
+
+CSS = """
+#nr-chat .chat { display: flex; flex-direction: column; gap: .6rem; max-height: 62vh; overflow-y: auto; padding: .25rem; }
+#nr-chat .chat.empty, #nr-evidence .evidence.empty { color: var(--body-text-color-subdued); padding: .5rem; }
+#nr-chat .msg { display: flex; }
+#nr-chat .msg.user { justify-content: flex-end; }
+#nr-chat .bubble { padding: .55rem .8rem; border-radius: .6rem; max-width: 92%; line-height: 1.55; }
+#nr-chat .msg.user .bubble { background: var(--color-accent-soft); }
+#nr-chat .msg.bot .bubble { background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary); }
+#nr-chat .msg.error .bubble { border-color: #c0392b; color: #c0392b; }
+#nr-chat .draft { color: var(--body-text-color-subdued); font-style: italic; white-space: pre-wrap; }
+#nr-chat .status-note { font-size: .85em; color: var(--body-text-color-subdued); }
+#nr-chat .cursor { animation: nr-blink 1s step-end infinite; }
+@keyframes nr-blink { 50% { opacity: 0; } }
+#nr-chat .standalone { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: .3rem; }
+#nr-chat .meta { font-size: .75em; color: var(--body-text-color-subdued); margin-top: .35rem; }
+.sent.unverified .stext, .rejected .sent.unverified { text-decoration: underline dotted #c0392b; text-decoration-thickness: 2px; text-underline-offset: 3px; }
+.badge { display: inline-block; font-size: .7em; font-weight: 600; padding: 0 .4em; border-radius: .3em;
+         margin-left: .3em; vertical-align: middle; }
+.badge-unverified { background: #fdecea; color: #a93226; border: 1px solid #e6b0aa; }
+.badge-refused { background: #fef5e7; color: #9a5b00; border: 1px solid #f5cba7; }
+#nr-chat .refusal .reason { font-size: .85em; color: var(--body-text-color-subdued); margin-top: .25rem; }
+a.cite-ref { font-size: .8em; font-weight: 600; text-decoration: none; margin-left: .1em; cursor: pointer;
+             vertical-align: super; }
+#nr-evidence .evidence { max-height: 75vh; overflow-y: auto; }
+#nr-evidence h4 { margin: .6rem 0 .3rem; font-size: .95em; }
+#nr-evidence details.citation { border: 1px solid var(--border-color-primary); border-radius: .5rem;
+                                padding: .4rem .6rem; margin: .35rem 0; }
+#nr-evidence details.citation.flash { box-shadow: 0 0 0 3px var(--color-accent); }
+#nr-evidence details.citation > summary { cursor: pointer; }
+#nr-evidence .n { font-weight: 700; }
+#nr-evidence .cmeta { font-size: .8em; color: var(--body-text-color-subdued); margin: .2rem 0; }
+#nr-evidence blockquote.passage { white-space: pre-wrap; margin: .3rem 0; padding: .3rem .6rem;
+                                  border-left: 3px solid var(--border-color-accent); font-size: .9em; }
+#nr-evidence mark { background: #fff3a3; color: #222; padding: 0 .1em; }
+#nr-evidence .article-text { white-space: pre-wrap; max-height: 40vh; overflow-y: auto; font-size: .88em;
+                             padding: .4rem; background: var(--background-fill-secondary); border-radius: .4rem; }
+#nr-evidence .full-article > summary { cursor: pointer; font-size: .85em; }
+#nr-evidence .unverified-list, #nr-evidence .rejected { font-size: .85em; color: #a93226; }
+#nr-evidence .refused-note { font-size: .9em; }
+#nr-status { font-size: .9em; }
+"""
+
+# Citation markers open and scroll to their evidence; opening a whole article scrolls to the marked span.
+HEAD = """
+<script>
+(function () {
+  function showMark(details) {
+    var mark = document.getElementById(details.dataset.mark);
+    if (mark) { mark.scrollIntoView({block: "center"}); }
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.cite-ref") : null;
+    if (!link) { return; }
+    var target = document.getElementById(link.dataset.target);
+    if (!target) { return; }
+    event.preventDefault();
+    target.open = true;
+    target.scrollIntoView({behavior: "smooth", block: "start"});
+    target.classList.add("flash");
+    setTimeout(function () { target.classList.remove("flash"); }, 1500);
+  }, true);
+  document.addEventListener("toggle", function (event) {
+    var d = event.target;
+    if (d.classList && d.classList.contains("full-article") && d.open) { showMark(d); }
+  }, true);
+})();
+</script>
+"""
+
+
+def upload_dir(settings: Settings) -> Path:
+    return Path(settings.upload_dir) if settings.upload_dir else Path(settings.index_dir) / "uploads"
+
+
+def parse_filters(sources: Any, languages: Any, date_from: Any, date_to: Any) -> Filters:
+    date_from, date_to = (date_from or "").strip(), (date_to or "").strip()
+    for label, value in (("from", date_from), ("to", date_to)):
+        if value and not DATE.match(value):
+            raise ValueError(f"date {label} must look like 2025-05-20, not {value!r}")
+    return Filters(sources=tuple(sources or ()), languages=tuple(languages or ()), date_from=date_from,
+                   date_to=date_to)
+
+
+def parse_history(history_json: str | None) -> list[tuple[str, str]]:
+    """API history: [[question, answer], ...] or [{"question": ..., "answer": "..." | {"answer": ...}}, ...]."""
+    if not history_json or not history_json.strip():
+        return []
+    data = json.loads(history_json)
+    if isinstance(data, dict):
+        data = data.get("turns", [])
+    out = []
+    for item in data:
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            out.append((str(item[0]), str(item[1])))
+        elif isinstance(item, dict):
+            answer = item.get("answer", "")
+            if isinstance(answer, dict):
+                answer = answer.get("answer", "")
+            out.append((str(item.get("question", "")), str(answer)))
+        else:
+            raise ValueError("history must be a list of [question, answer] pairs")
+    return out
+
+
+class ChatPage:
+    """The handlers; one per app, shared by all sessions. Session data lives only in gr.State."""
+
+    def __init__(self, settings: Settings, assistant: Assistant) -> None:
+        self.settings = settings
+        self.assistant = assistant
+        self.export_dir = Path(tempfile.mkdtemp(prefix="newsrag-export-"))
+        self._ingest_lock = threading.Lock()
+
+    # --- helpers
+    def article_text(self, article_id: str) -> str | None:
+        info = self.assistant.index.articles.get(article_id)
+        return info.text if info is not None else None
+
+    def status_line(self, refresh: bool = False) -> str:
+        try:
+            self.assistant.index.reload_if_changed()
+        except Exception:  # a half-written manifest while another process ingests: show the last one
+            pass
+        status = self.assistant.backend(refresh=refresh)
+        articles = self.assistant.index.articles
+        passages = sum(len(a.passage_ids) for a in articles.values())
+        line = (f"Answering with **{status.backend}** · `{status.model}` · "
+                f"{len(articles)} article{'s' if len(articles) != 1 else ''}, {passages} passages")
+        if status.message:
+            line += f"  \n⚠️ {status.message}"
+        return line
+
+    def history(self, turns: list[dict]) -> list[tuple[str, str]]:
+        return [(t["question"], t["answer"]["answer"]) for t in turns if t.get("answer") is not None]
+
+    def exports(self, turns: list[dict]) -> tuple[Any, Any]:
+        if not any(t.get("answer") is not None for t in turns):
+            return gr.DownloadButton(value=None, interactive=False), gr.DownloadButton(value=None, interactive=False)
+        stem = f"newsrag-chat-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        md = self.export_dir / f"{stem}.md"
+        js = self.export_dir / f"{stem}.json"
+        md.write_text(render.export_markdown(turns), encoding="utf-8")
+        js.write_text(render.export_json(turns), encoding="utf-8")
+        return gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(js), interactive=True)
+
+    def views(self, turns: list[dict]) -> tuple[str, str]:
+        return render.render_chat(turns), render.render_evidence(turns, self.article_text)
+
+    # --- chat
+    def chat(self, question: str, turns: list[dict] | None, sources: Any, languages: Any, date_from: str,
+             date_to: str):
+        turns = list(turns or [])
+        question = (question or "").strip()
+        if not question:
+            chat_html, evidence_html = self.views(turns)
+            yield chat_html, evidence_html, turns, "", *self.exports(turns)
+            return
+        try:
+            filters = parse_filters(sources, languages, date_from, date_to)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from exc
+        history = self.history(turns)
+        entry: dict[str, Any] = {"question": question, "answer": None, "draft": "", "status": "Waiting for the model…"}
+        turns.append(entry)
+        no_update = gr.DownloadButton()
+        yield render.render_chat(turns), gr.update(), turns, "", no_update, no_update
+        last = time.monotonic()
+        try:
+            for event in self.assistant.ask_stream(question, history, None if filters.is_empty() else filters):
+                if event.kind == "status":
+                    entry["status"] = event.text
+                elif event.kind == "token":
+                    entry["draft"] += event.text
+                    entry["status"] = "Draft — being checked against the articles when it is done"
+                elif event.answer is not None:
+                    entry["answer"] = event.answer.to_dict()
+                    break
+                if time.monotonic() - last > 0.12 or event.kind == "status":
+                    last = time.monotonic()
+                    yield render.render_chat(turns), gr.update(), turns, "", no_update, no_update
+        except Exception as exc:  # the page must survive a broken backend; say what happened
+            entry["error"] = f"The question could not be answered: {exc}"
+            entry["status"] = "failed"
+        if entry["answer"] is not None:
+            entry.pop("draft", None)
+            entry.pop("status", None)
+        chat_html, evidence_html = self.views(turns)
+        yield chat_html, evidence_html, turns, "", *self.exports(turns)
+
+    def new_chat(self):
+        turns: list[dict] = []
+        chat_html, evidence_html = self.views(turns)
+        return chat_html, evidence_html, turns, "", *self.exports(turns)
+
+    def session(self, turns: list[dict] | None) -> dict:
+        return json.loads(render.export_json(turns or []))
+
+    # --- API
+    def ask_api(self, question: str, history_json: str = "[]", filters_json: str = "{}") -> dict:
+        """Answer one question. history_json: [[question, answer_text], ...]; filters_json:
+        {"sources": [...], "languages": [...], "date_from": "YYYY-MM-DD", "date_to": "YYYY-MM-DD"}.
+        Returns the Answer as a dict (answer, refused, sentences, citations, standalone_question, ...)."""
+        try:
+            history = parse_history(history_json)
+            raw = json.loads(filters_json) if filters_json and filters_json.strip() else {}
+            filters = parse_filters(raw.get("sources"), raw.get("languages"), raw.get("date_from"),
+                                    raw.get("date_to"))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise gr.Error(f"bad request: {exc}") from exc
+        if not (question or "").strip():
+            raise gr.Error("empty question")
+        answer = self.assistant.ask(question, history, None if filters.is_empty() else filters)
+        return answer.to_dict()
+
+    # --- library
+    def library_rows(self) -> list[list[Any]]:
+        self.assistant.index.reload_if_changed()
+        rows = [[a.id, a.title, a.source, a.published, a.language, len(a.passage_ids)]
+                for a in self.assistant.index.articles.values()]
+        return sorted(rows, key=lambda r: (r[3] or "", r[1]), reverse=True)
+
+    def library_updates(self):
+        rows = self.library_rows()
+        articles = self.assistant.index.articles.values()
+        sources = sorted({a.source for a in articles if a.source})
+        languages = sorted({a.language for a in articles if a.language})
+        ids = [(f"{a.title[:70]} ({a.id})", a.id) for a in articles]
+        return (gr.Dataframe(value=rows), gr.Dropdown(choices=sources), gr.Dropdown(choices=languages),
+                gr.Dropdown(choices=ids, value=[]), self.status_line())
+
+    def ingest_files(self, files: list[str] | None, progress=gr.Progress()):
+        from rag.ingest import ingest
+
+        if not files:
+            return ("Choose one or more files first.", *self.library_updates(), None)
+        target = upload_dir(self.settings)
+        target.mkdir(parents=True, exist_ok=True)
+        copied, skipped = [], []
+        for f in files:
+            path = Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
+            if path.suffix.lower() not in UPLOAD_TYPES:
+                skipped.append(f"{path.name}: not one of {' '.join(UPLOAD_TYPES)}")
+                continue
+            name = re.sub(r"[^\w.\-]+", "_", path.name).lstrip(".") or f"upload{path.suffix}"
+            dest = target / name
+            shutil.copyfile(path, dest)
+            copied.append(dest)
+        if not copied:
+            return ("Nothing to ingest.  \n" + "  \n".join(skipped), *self.library_updates(), None)
+
+        def tick(done: int, total: int, path: str) -> None:
+            progress((done, total), desc=f"ingesting {Path(path).name}")
+
+        try:
+            with self._ingest_lock:
+                report = ingest(copied, self.settings, progress=tick)
+        except IndexBusyError as exc:
+            return (f"The index is busy (another ingest is running): {exc}", *self.library_updates(), None)
+        self.assistant.index.reload_if_changed()
+        lines = [f"**Ingested {len(copied)} file(s) in {report.seconds:.1f} s** — added {len(report.added)}, "
+                 f"updated {len(report.updated)}, unchanged {len(report.unchanged)}, failed {len(report.failed)}; "
+                 f"{report.passages_embedded} passages embedded."]
+        lines += [f"- added `{a}`" for a in report.added] + [f"- updated `{a}`" for a in report.updated]
+        lines += [f"- unchanged `{a}`" for a in report.unchanged]
+        lines += [f"- failed {Path(f.path).name}: {f.reason}" for f in report.failed]
+        lines += [f"- skipped {s}" for s in skipped]
+        return ("\n".join(lines), *self.library_updates(), None)
+
+    def remove_articles(self, ids: list[str] | None):
+        from rag.ingest import remove
+
+        ids = [i for i in (ids or []) if i]
+        if not ids:
+            return ("Choose the articles to remove.", *self.library_updates())
+        paths = {i: self.assistant.index.articles[i].path for i in ids if i in self.assistant.index.articles}
+        try:
+            with self._ingest_lock:
+                removed, unknown = remove(ids, self.settings)
+        except IndexBusyError as exc:
+            return (f"The index is busy (another ingest is running): {exc}", *self.library_updates())
+        uploads = upload_dir(self.settings).resolve()
+        for article_id in removed:  # an uploaded copy goes with its article
+            path = Path(paths.get(article_id) or "")
+            if path.name and path.resolve().parent == uploads and path.is_file():
+                path.unlink()
+        self.assistant.index.reload_if_changed()
+        msg = f"Removed {len(removed)}: {', '.join(removed) or '—'}"
+        if unknown:
+            msg += f"; not in the index: {', '.join(unknown)}"
+        return (msg, *self.library_updates())
+
+    @staticmethod
+    def filters_note(sources: Any, languages: Any, date_from: str, date_to: str) -> str:
+        parts = []
+        if sources:
+            parts.append("sources: " + ", ".join(sources))
+        if languages:
+            parts.append("languages: " + ", ".join(languages))
+        if (date_from or "").strip() or (date_to or "").strip():
+            parts.append(f"dates: {date_from or '…'} – {date_to or '…'}")
+        return ("Filters: " + "; ".join(parts) + " (change them in the Library tab)") if parts else "Filters: none"
+
+
+def concurrency(settings: Settings, assistant: Assistant) -> int:
+    """The embedded model answers one question at a time; an Ollama server can take a few."""
+    return 4 if assistant.backend().backend == "ollama" else 1
+
+
+def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
+    assistant = assistant or Assistant(settings)
+    page = ChatPage(settings, assistant)
+    limit = concurrency(settings, assistant)
+
+    with gr.Blocks(title="newsrag", analytics_enabled=False) as demo:
+        state = gr.State([])
+        with gr.Row():
+            gr.Markdown("## newsrag — questions over the news articles, with checked citations")
+        status = gr.Markdown(elem_id="nr-status")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chat_html = gr.HTML(render.render_chat([]), elem_id="nr-chat")
+                        with gr.Row():
+                            question = gr.Textbox(placeholder="Ask about the articles (English or German)…",
+                                                  show_label=False, scale=6, elem_id="nr-question", lines=1,
+                                                  max_lines=4, submit_btn=False)
+                            ask = gr.Button("Ask", variant="primary", scale=1, elem_id="nr-ask")
+                        with gr.Row():
+                            new = gr.Button("New chat", size="sm", elem_id="nr-new")
+                            dl_md = gr.DownloadButton("Export Markdown", size="sm", interactive=False,
+                                                      elem_id="nr-export-md")
+                            dl_json = gr.DownloadButton("Export JSON", size="sm", interactive=False,
+                                                        elem_id="nr-export-json")
+                        filters_note = gr.Markdown("Filters: none", elem_id="nr-filters-note")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### Evidence")
+                        evidence_html = gr.HTML(render.render_evidence([], page.article_text), elem_id="nr-evidence")
+            with gr.Tab("Library", id="library"):
+                with gr.Accordion("Question filters", open=True):
+                    with gr.Row():
+                        f_sources = gr.Dropdown(label="Sources", multiselect=True, choices=[], elem_id="nr-f-sources")
+                        f_languages = gr.Dropdown(label="Languages", multiselect=True, choices=[],
+                                                  elem_id="nr-f-languages")
+                        f_from = gr.Textbox(label="Published from (YYYY-MM-DD)", elem_id="nr-f-from")
+                        f_to = gr.Textbox(label="Published to (YYYY-MM-DD)", elem_id="nr-f-to")
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        files = gr.File(label=f"Add articles ({' '.join(UPLOAD_TYPES)}; up to "
+                                              f"{settings.max_upload_mb} MB each)", file_count="multiple",
+                                        file_types=UPLOAD_TYPES, type="filepath", elem_id="nr-upload")
+                        ingest_btn = gr.Button("Ingest the files", variant="primary", elem_id="nr-ingest")
+                    with gr.Column(scale=2):
+                        ingest_report = gr.Markdown(elem_id="nr-ingest-report")
+                        remove_ids = gr.Dropdown(label="Remove articles", multiselect=True, choices=[],
+                                                 elem_id="nr-remove-ids")
+                        remove_btn = gr.Button("Remove the chosen articles", variant="stop", size="sm",
+                                               elem_id="nr-remove")
+                library = gr.Dataframe(headers=LIBRARY_COLUMNS, value=[], interactive=False, wrap=True,
+                                       label="Articles in the index", elem_id="nr-library")
+                refresh = gr.Button("Refresh", size="sm")
+        # hidden: the session's conversation for API clients (/session)
+        session_json = gr.JSON(visible=False)
+        session_btn = gr.Button(visible=False)
+
+        chat_outputs = [chat_html, evidence_html, state, question, dl_md, dl_json]
+        filter_inputs = [f_sources, f_languages, f_from, f_to]
+        gr.on([question.submit, ask.click], page.chat, inputs=[question, state, *filter_inputs],
+              outputs=chat_outputs, api_name="chat", concurrency_id="answer", concurrency_limit=limit,
+              show_progress="hidden")
+        new.click(page.new_chat, outputs=chat_outputs, api_name="new_chat", queue=False)
+        session_btn.click(page.session, inputs=[state], outputs=[session_json], api_name="session", queue=False)
+        gr.api(page.ask_api, api_name="ask", concurrency_id="answer", concurrency_limit=limit)
+
+        library_outputs = [library, f_sources, f_languages, remove_ids, status]
+        gr.on([f.change for f in filter_inputs], page.filters_note, inputs=filter_inputs, outputs=filters_note,
+              api_visibility="private", queue=False)
+        ingest_btn.click(page.ingest_files, inputs=[files], outputs=[ingest_report, *library_outputs, files],
+                         api_visibility="private", concurrency_id="library", concurrency_limit=1)
+        remove_btn.click(page.remove_articles, inputs=[remove_ids], outputs=[ingest_report, *library_outputs],
+                         api_visibility="private", concurrency_id="library", concurrency_limit=1)
+        refresh.click(page.library_updates, outputs=library_outputs, api_visibility="private")
+        demo.load(page.library_updates, outputs=library_outputs, api_visibility="private")
+
+    demo.queue(max_size=128, default_concurrency_limit=2)
+    demo.newsrag_page = page  # for tests
+    return demo
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """Safe launch settings: loopback by default, never a share link, optional login, bounded uploads, local fonts,
+    nothing served from the index or upload folders."""
+    user, password = settings.auth_user, settings.auth_password
+    if bool(user) != bool(password):
+        raise ValueError("set both NEWSRAG_AUTH_USER and NEWSRAG_AUTH_PASSWORD, or neither")
+    return dict(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=False,
+        auth=(user, password) if user else None,
+        auth_message="newsrag: log in with the team account" if user else None,
+        max_file_size=f"{settings.max_upload_mb}mb",
+        allowed_paths=[],
+        blocked_paths=[str(Path(settings.index_dir).resolve()), str(upload_dir(settings).resolve())],
+        show_error=True,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        footer_links=["api"],
+        theme=THEME,
+        css=CSS,
+        head=HEAD,
+    )
+
+
+def launch(settings: Settings) -> None:
+    """Start the page and block (newsrag serve)."""
+    set_offline_environment()
+    options = launch_options(settings)
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.auth_user:
+        print(f"warning: serving on {settings.host} without a login; set NEWSRAG_AUTH_USER and "
+              "NEWSRAG_AUTH_PASSWORD")
+    assistant = Assistant(settings)
+    demo = build_app(settings, assistant)
+    # load the answer model while the first page loads, not on the first question
+    threading.Thread(target=lambda: assistant.model, daemon=True, name="newsrag-warmup").start()
+    demo.launch(**options)

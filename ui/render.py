@@ -1,0 +1,245 @@
+"""HTML and export rendering for the chat page. Pure functions over plain dicts (Answer.to_dict()), so they are easy
+to test and the session state stays JSON-serialisable.
+
+Every piece of article or model text goes through html.escape: an article is data, never markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+# An article lookup: article id -> full cleaned text (offsets point into it), or None if it is gone from the index.
+ArticleText = Callable[[str], "str | None"]
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text or ""), quote=True)
+
+
+# --- spans ---------------------------------------------------------------------------------------------------------
+
+def passage_span(citation: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The quoted span as offsets into the citation's passage text, or None when it cannot be placed.
+
+    start/end are offsets into the article; passage_start is where the passage begins in the article. If those do not
+    agree with the passage text (an older index, a bad offset), fall back to finding the quote in the passage."""
+    text = citation.get("text") or ""
+    quote = citation.get("quote") or ""
+    start = int(citation.get("start", 0)) - int(citation.get("passage_start", 0))
+    end = int(citation.get("end", 0)) - int(citation.get("passage_start", 0))
+    if 0 <= start < end <= len(text) and (not quote or text[start:end].strip() == quote.strip()):
+        return start, end
+    if quote:
+        found = text.find(quote.strip())
+        if found >= 0:
+            return found, found + len(quote.strip())
+    return None
+
+
+def highlight(text: str, span: tuple[int, int] | None, mark_id: str = "") -> str:
+    """Escaped text with text[span] wrapped in <mark>."""
+    if span is None:
+        return esc(text)
+    start, end = span
+    if not (0 <= start < end <= len(text)):
+        return esc(text)
+    ident = f' id="{esc(mark_id)}"' if mark_id else ""
+    return f"{esc(text[:start])}<mark{ident}>{esc(text[start:end])}</mark>{esc(text[end:])}"
+
+
+def article_span(citation: Mapping[str, Any], article_text: str) -> tuple[int, int] | None:
+    """The quoted span as offsets into the whole article text (checked against the quote)."""
+    start, end = int(citation.get("start", 0)), int(citation.get("end", 0))
+    quote = (citation.get("quote") or "").strip()
+    if 0 <= start < end <= len(article_text) and (not quote or article_text[start:end].strip() == quote):
+        return start, end
+    if quote:
+        found = article_text.find(quote)
+        if found >= 0:
+            return found, found + len(quote)
+    return None
+
+
+# --- one answer ----------------------------------------------------------------------------------------------------
+
+def cite_anchor(turn: int, n: int, prefix: str = "ev") -> str:
+    return f"{prefix}-{turn}-{n}"
+
+
+def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
+    """The checked answer: each sentence with its citation markers; unverified sentences marked and explained."""
+    sentences = answer.get("sentences") or []
+    if not sentences:
+        return f'<span class="sent">{esc(answer.get("answer", ""))}</span>'
+    known = {c["n"] for c in answer.get("citations") or []}
+    parts = []
+    for s in sentences:
+        marks = "".join(
+            f'<a class="cite-ref" href="#{cite_anchor(turn, n)}" data-target="{cite_anchor(turn, n)}" '
+            f'title="open citation [{n}]">[{n}]</a>'
+            for n in s.get("citations") or [] if n in known
+        )
+        if s.get("supported"):
+            parts.append(f'<span class="sent verified">{esc(s["text"])}{(" " + marks) if marks else ""}</span>')
+        else:
+            reason = s.get("reason") or "not supported by the cited passage"
+            parts.append(
+                f'<span class="sent unverified" title="unverified: {esc(reason)}"><span class="stext">{esc(s["text"])}'
+                f'</span>{(" " + marks) if marks else ""}<span class="badge badge-unverified">unverified</span></span>'
+            )
+    return " ".join(parts)
+
+
+def render_turn(turn: int, entry: Mapping[str, Any]) -> str:
+    question = entry.get("question", "")
+    answer = entry.get("answer")
+    out = [f'<div class="turn" id="turn-{turn}">', f'<div class="msg user"><div class="bubble">{esc(question)}</div></div>']
+    if answer is None:
+        draft = entry.get("draft", "")
+        status = entry.get("status", "")
+        body = (f'<div class="draft" title="draft: being checked">{esc(draft)}<span class="cursor">▍</span></div>'
+                if draft else "")
+        out.append(f'<div class="msg bot pending"><div class="bubble"><div class="status-note">{esc(status)}</div>'
+                   f'{body}</div></div>')
+        if entry.get("error"):
+            out.append(f'<div class="msg bot error"><div class="bubble">{esc(entry["error"])}</div></div>')
+    else:
+        standalone = answer.get("standalone_question") or ""
+        rewritten = ""
+        if standalone and standalone.strip() != question.strip():
+            rewritten = f'<div class="standalone">Understood as: <q>{esc(standalone)}</q></div>'
+        if answer.get("refused"):
+            body = (f'<div class="refusal"><span class="badge badge-refused">not in the articles</span> '
+                    f'{esc(answer.get("answer", ""))}<div class="reason">{esc(answer.get("refusal_reason", ""))}'
+                    f'{" — see the closest passages in the evidence panel" if answer.get("closest") else ""}'
+                    f'</div></div>')
+        else:
+            body = f'<div class="answer">{render_sentences(answer, turn)}</div>'
+        meta = (f'<div class="meta">{esc(answer.get("backend", ""))} · {esc(answer.get("model", ""))} · '
+                f'{float((answer.get("timings") or {}).get("total", 0)):.1f} s</div>')
+        out.append(f'<div class="msg bot"><div class="bubble">{rewritten}{body}{meta}</div></div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def render_chat(turns: Sequence[Mapping[str, Any]]) -> str:
+    if not turns:
+        return ('<div class="chat empty"><p>Ask a question about the articles, in English or German. '
+                'Every sentence of an answer cites the passage that supports it; click a [n] to see it.</p></div>')
+    return '<div class="chat">' + "".join(render_turn(i, t) for i, t in enumerate(turns, 1)) + "</div>"
+
+
+# --- evidence panel ------------------------------------------------------------------------------------------------
+
+def render_citation(citation: Mapping[str, Any], turn: int, article_text: ArticleText, *, kind: str = "ev",
+                    open_: bool = False) -> str:
+    n = citation["n"]
+    anchor = cite_anchor(turn, n, kind)
+    lang = esc(citation.get("language") or "")
+    lang_attr = f' lang="{lang}"' if lang else ""
+    meta = " · ".join(esc(x) for x in (citation.get("source") or "unknown source", citation.get("published") or "undated",
+                                       citation.get("language") or "?"))
+    url = citation.get("url") or ""
+    link = ""
+    if url.startswith(("http://", "https://")):
+        # a link the reader may follow in their own browser; never fetched by the page
+        link = f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">original</a>'
+    passage_html = highlight(citation.get("text") or "", passage_span(citation))
+    full = article_text(citation.get("article_id", ""))
+    if full is None:
+        full_html = '<p class="gone">The whole article is no longer in the index.</p>'
+    else:
+        mark_id = f"{anchor}-mark"
+        full_html = (f'<details class="full-article" data-mark="{mark_id}"><summary>Open the whole article at this '
+                     f'passage</summary><div class="article-text"{lang_attr}>'
+                     f'{highlight(full, article_span(citation, full), mark_id)}</div></details>')
+    return (
+        f'<details class="citation" id="{anchor}"{" open" if open_ else ""}>'
+        f'<summary><span class="n">[{n}]</span> <span class="title"{lang_attr}>{esc(citation.get("title"))}</span></summary>'
+        f'<div class="cmeta">{meta} · <code>{esc(citation.get("article_id"))}</code>{link}</div>'
+        f'<blockquote class="passage"{lang_attr}>{passage_html}</blockquote>'
+        f"{full_html}</details>"
+    )
+
+
+def render_evidence(turns: Sequence[Mapping[str, Any]], article_text: ArticleText) -> str:
+    """Citations of every finished answer, newest first; the newest is open."""
+    blocks = []
+    finished = [(i, t) for i, t in enumerate(turns, 1) if t.get("answer") is not None]
+    for rank, (turn, entry) in enumerate(reversed(finished)):
+        answer = entry["answer"]
+        newest = rank == 0
+        inner = []
+        if answer.get("refused"):
+            inner.append(f'<p class="refused-note">Not answered: {esc(answer.get("refusal_reason"))}. '
+                         "The closest passages (they do not answer the question):</p>")
+            inner += [render_citation(c, turn, article_text, kind="cl") for c in answer.get("closest") or []]
+            rejected = [s for s in answer.get("sentences") or [] if not s.get("supported")]
+            if rejected:
+                inner.append('<div class="rejected"><p>The model\'s draft, rejected by the citation check:</p><ul>'
+                             + "".join(f'<li><span class="sent unverified">{esc(s["text"])}</span> '
+                                       f'<span class="why">— {esc(s.get("reason"))}</span></li>' for s in rejected)
+                             + "</ul></div>")
+        else:
+            unverified = [s for s in answer.get("sentences") or [] if not s.get("supported")]
+            if unverified:
+                inner.append('<div class="unverified-list"><p>Unverified sentences:</p><ul>'
+                             + "".join(f'<li>“{esc(s["text"])}” — {esc(s.get("reason"))}</li>' for s in unverified)
+                             + "</ul></div>")
+            inner += [render_citation(c, turn, article_text, open_=newest and c["n"] == 1)
+                      for c in answer.get("citations") or []]
+            if not answer.get("citations"):
+                inner.append("<p>No citations.</p>")
+        blocks.append(f'<section class="ev-turn{" newest" if newest else ""}" data-turn="{turn}">'
+                      f'<h4>Q{turn}: {esc(entry.get("question"))}</h4>{"".join(inner)}</section>')
+    if not blocks:
+        return '<div class="evidence empty"><p>Citations appear here.</p></div>'
+    return '<div class="evidence">' + "".join(blocks) + "</div>"
+
+
+# --- export --------------------------------------------------------------------------------------------------------
+
+def export_json(turns: Sequence[Mapping[str, Any]], articles: Mapping[str, Any] | None = None) -> str:
+    """The conversation with each answer's citations, quotes and article metadata."""
+    out = []
+    for entry in turns:
+        answer = entry.get("answer")
+        if answer is None:
+            continue
+        out.append({"question": entry.get("question", ""), "answer": answer})
+    return json.dumps({"format": "newsrag-conversation/1", "turns": out}, ensure_ascii=False, indent=2)
+
+
+def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
+    lines = ["# newsrag conversation", ""]
+    for i, entry in enumerate(turns, 1):
+        answer = entry.get("answer")
+        if answer is None:
+            continue
+        lines += [f"## Q{i}: {entry.get('question', '')}", ""]
+        standalone = answer.get("standalone_question") or ""
+        if standalone and standalone != entry.get("question"):
+            lines += [f"*Understood as:* {standalone}", ""]
+        if answer.get("refused"):
+            lines += [f"**Not in the articles.** {answer.get('answer', '')} ({answer.get('refusal_reason', '')})", ""]
+            sources = answer.get("closest") or []
+            if sources:
+                lines += ["Closest passages:", ""]
+        else:
+            for s in answer.get("sentences") or []:
+                marks = "".join(f"[{n}]" for n in s.get("citations") or [])
+                flag = "" if s.get("supported") else f" **(unverified: {s.get('reason', '')})**"
+                lines.append(f"- {s['text']} {marks}{flag}".rstrip())
+            lines.append("")
+            sources = answer.get("citations") or []
+        for c in sources:
+            meta = ", ".join(x for x in (c.get("source"), c.get("published"), c.get("language")) if x)
+            lines.append(f"[{c['n']}] **{c.get('title', '')}** ({meta}; id `{c.get('article_id', '')}`"
+                         f"{'; ' + c['url'] if c.get('url') else ''})")
+            quote = (c.get("quote") or "").replace("\n", " ")
+            lines += [f"> {quote}", ""]
+        lines += [f"_{answer.get('backend', '')} · {answer.get('model', '')}_", ""]
+    return "\n".join(lines)
