@@ -242,7 +242,7 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     report: dict[str, Any] = {"questions": len(rows)}
     with_retrieval = [r["retrieval"] for r in rows if "retrieval" in r]
     report["retrieval"] = {
-        key: _mean([r[key] for r in with_retrieval]) for key in ("recall@1", "recall@5", "recall@10", "mrr@10")
+        key: _mean([r[key] for r in with_retrieval if key in r]) for key in ("recall@1", "recall@5", "recall@10", "mrr@10")
     } | {"n": len(with_retrieval)}
     answered = [r for r in rows if "refused" in r]
     if not answered:
