@@ -1,0 +1,47 @@
+"""The `newsrag` command as a user runs it (subprocess, real models)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import SAMPLE_ARTICLES
+
+NEWSRAG = [sys.executable, "-m", "rag.cli"]
+
+
+def run(args, index: Path, **env):
+    environment = {**os.environ, "NEWSRAG_LLAMACPP_MODEL": "smollm2-135m", "NEWSRAG_LLM_BACKEND": "llamacpp", **env}
+    return subprocess.run([*NEWSRAG, *args, "--index", str(index)], capture_output=True, text=True, env=environment,
+                          timeout=300)
+
+
+def test_ingest_articles_ask_remove(tmp_path):
+    index = tmp_path / "index"
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(b"\xff\xfe\x00\x00garbage")
+    result = run(["ingest", str(SAMPLE_ARTICLES), str(broken), "--json"], index)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["added"] == ["russland-nordkorea-strategische-partnerschaft"]
+    assert report["failed"][0]["path"] == str(broken)
+
+    listing = json.loads(run(["articles", "--json"], index).stdout)
+    assert listing[0]["language"] == "de" and listing[0]["passages"] >= 4
+
+    asked = run(["ask", "What did the US offer Ukraine?", "--json"], index)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert set(answer) >= {"question", "answer", "refused", "sentences", "citations", "backend", "model", "timings"}
+    for citation in answer["citations"]:
+        assert set(citation) >= {"n", "article_id", "title", "passage_id", "text", "start", "end", "quote"}
+        assert citation["quote"] in citation["text"]
+
+    human = run(["ask", "What is the best apple strudel recipe?"], index)
+    assert "The articles do not say." in human.stdout
+
+    removed = run(["remove", "russland-nordkorea-strategische-partnerschaft"], index)
+    assert removed.returncode == 0 and "removed" in removed.stdout
+    assert json.loads(run(["articles", "--json"], index).stdout) == []
+    assert run(["remove", "nope"], index).returncode == 1

@@ -1,0 +1,44 @@
+"""The seed questions about the sample article, answered by the embedded default model (Qwen2.5-Coder-1.5B)."""
+
+import json
+import re
+
+import pytest
+
+from rag.answer import Assistant
+
+from conftest import SEED_QUESTIONS
+
+QUESTIONS = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
+# Known miss, measured: for the German phrasing the 1.5B model names only two of the three attendees
+# (which two varies with the evidence shown). Kept visible as an expected failure rather than weakening the check.
+KNOWN_MISSES = {"seed-02": "the 1.5B model leaves out one of the three attendees for the German question"}
+
+
+@pytest.fixture(scope="module")
+def assistant(sample_index_dir):
+    from rag.config import Settings
+
+    return Assistant(Settings(index_dir=sample_index_dir, llm_backend="llamacpp", llamacpp_model="qwen2.5-coder-1.5b"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
+def test_seed_question(assistant, question, request):
+    if question["id"] in KNOWN_MISSES:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_MISSES[question["id"]], strict=False))
+    answer = assistant.ask(question["question"])
+    print(question["id"], "->", answer.answer, answer.refusal_reason)
+    if not question["answerable"]:
+        assert answer.refused, answer.answer
+        return
+    assert not answer.refused, answer.refusal_reason
+    for pattern in question["must_mention"]:
+        assert re.search(pattern, answer.answer, re.IGNORECASE), f"{pattern!r} not in {answer.answer!r}"
+    assert any(question["gold_passage_contains"] in c.text for c in answer.citations)
+    assert answer.language == question["lang"]
+    for sentence in answer.sentences:
+        assert sentence.supported or sentence.reason
+        for n in sentence.citations:
+            citation = next(c for c in answer.citations if c.n == n)
+            assert citation.quote in citation.text
