@@ -16,7 +16,8 @@ import pytest
 
 from rag.config import PROJECT_ROOT, Settings
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
+              pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"

@@ -1,0 +1,299 @@
+"""The web page without a browser: HTML rendering, launch settings, and the Gradio API under concurrent sessions
+(real index, embedder and SmolLM2 through gradio_client)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.config import Settings
+from ui import render
+from ui.app import build_app, launch_options, parse_filters, parse_history
+
+# gradio's queue uses pandas options that pandas 3 deprecates; not ours to fix
+pytestmark = [pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
+              pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
+
+ARTICLE = "Titel\n\nDer Minister <script>alert('x')</script> traf Choe Son Hui in Pjöngjang. Danach & später <b>nichts</b>."
+
+
+def citation(**kw):
+    quote = "traf Choe Son Hui in Pjöngjang."
+    start = ARTICLE.index(quote)
+    base = dict(n=1, article_id="a1", title="Titel <i>x</i>", passage_id="a1#0", text=ARTICLE[7:], start=start,
+                end=start + len(quote), quote=quote, passage_start=7, passage_end=len(ARTICLE), source="Quelle",
+                published="2025-05-20", language="de", url="javascript:alert(1)")
+    base.update(kw)
+    return base
+
+
+# --- rendering ---------------------------------------------------------------------------------------------------
+
+def test_passage_span_uses_article_offsets():
+    c = citation()
+    start, end = render.passage_span(c)
+    assert c["text"][start:end] == c["quote"]
+    assert start == c["start"] - c["passage_start"]
+
+
+def test_passage_span_falls_back_to_the_quote_when_offsets_are_wrong():
+    c = citation(start=0, end=3)
+    start, end = render.passage_span(c)
+    assert c["text"][start:end] == c["quote"]
+    assert render.passage_span(citation(start=0, end=3, quote="not in the passage")) is None
+
+
+def test_highlight_marks_exactly_the_span_and_escapes_everything():
+    c = citation()
+    out = render.highlight(c["text"], render.passage_span(c), "m1")
+    assert '<mark id="m1">traf Choe Son Hui in Pjöngjang.</mark>' in out
+    assert "<script>" not in out and "<b>" not in out
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in out
+    assert "Danach &amp; später &lt;b&gt;nichts&lt;/b&gt;." in out
+    assert render.highlight("a<b", None) == "a&lt;b"
+
+
+def test_citation_card_escapes_article_text_and_marks_the_span_in_the_whole_article():
+    html = render.render_citation(citation(), 3, lambda article_id: ARTICLE if article_id == "a1" else None)
+    assert "<script" not in html and "<i>" not in html
+    assert 'id="ev-3-1"' in html
+    assert html.count("<mark") == 2  # in the passage and in the whole article
+    assert '<mark id="ev-3-1-mark">traf Choe Son Hui in Pjöngjang.</mark>' in html
+    assert 'data-mark="ev-3-1-mark"' in html
+    assert 'lang="de"' in html and "Quelle · 2025-05-20 · de" in html
+    assert "javascript:" not in html  # only http(s) links to the original
+    gone = render.render_citation(citation(), 3, lambda article_id: None)
+    assert "no longer in the index" in gone and gone.count("<mark") == 1
+
+
+def answer_dict(**kw):
+    base = dict(question="Wer?", answer="Choe Son Hui [1]. Erfunden.", refused=False, standalone_question="Wer?",
+                sentences=[dict(text="Choe Son Hui traf ihn.", citations=[1], supported=True, reason="", support=0.9),
+                           dict(text="Er sagte <script>x</script>.", citations=[1], supported=False,
+                                reason="'x' not in <passage> [1]", support=0.1)],
+                citations=[citation()], closest=[], refusal_reason="", backend="llamacpp", model="m",
+                timings={"total": 1.0})
+    base.update(kw)
+    return base
+
+
+def test_answer_marks_unverified_sentences_with_reason_and_links_citations():
+    turns = [{"question": "Wer <traf>?", "answer": answer_dict()}]
+    html = render.render_chat(turns)
+    assert "Wer &lt;traf&gt;?" in html and "<script" not in html
+    assert html.count('class="sent verified"') == 1
+    assert html.count('class="sent unverified"') == 1
+    assert html.count("badge-unverified") == 1
+    assert 'title="unverified: &#x27;x&#x27; not in &lt;passage&gt; [1]"' in html
+    assert html.count('href="#ev-1-1"') == 2
+    evidence = render.render_evidence(turns, lambda _: ARTICLE)
+    assert "Unverified sentences" in evidence and "&#x27;x&#x27; not in &lt;passage&gt; [1]" in evidence
+    assert '<details class="citation" id="ev-1-1" open>' in evidence  # the newest answer's first citation is open
+
+
+def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passages():
+    refused = answer_dict(question="und er?", standalone_question="Was sagte Rudenko?", refused=True,
+                          answer="Die Artikel sagen das nicht.", refusal_reason="no passage bears on the question",
+                          citations=[], closest=[citation(n=1)])
+    turns = [{"question": "Wer?", "answer": answer_dict()}, {"question": "und er?", "answer": refused}]
+    html = render.render_chat(turns)
+    assert "Understood as: <q>Was sagte Rudenko?</q>" in html
+    assert "badge-refused" in html and "no passage bears on the question" in html
+    evidence = render.render_evidence(turns, lambda _: ARTICLE)
+    assert evidence.index("Q2: und er?") < evidence.index("Q1: Wer?")  # newest first
+    assert 'id="cl-2-1"' in evidence and "closest passages" in evidence
+    assert "rejected by the citation check" in evidence
+
+
+def test_streaming_draft_is_escaped_and_marked_as_draft():
+    html = render.render_chat([{"question": "q", "answer": None, "draft": "<img src=x>", "status": "Writing…"}])
+    assert 'class="draft"' in html and "&lt;img src=x&gt;" in html and "<img" not in html
+
+
+def test_exports_carry_citations_quotes_and_metadata():
+    turns = [{"question": "Wer?", "answer": answer_dict()}, {"question": "pending", "answer": None}]
+    data = json.loads(render.export_json(turns))
+    assert [t["question"] for t in data["turns"]] == ["Wer?"]
+    c = data["turns"][0]["answer"]["citations"][0]
+    assert c["quote"] == "traf Choe Son Hui in Pjöngjang." and c["published"] == "2025-05-20"
+    md = render.export_markdown(turns)
+    assert "## Q1: Wer?" in md and "> traf Choe Son Hui in Pjöngjang." in md
+    assert "(unverified: 'x' not in <passage> [1])" in md and "Quelle, 2025-05-20, de" in md
+
+
+def test_parse_history_and_filters():
+    assert parse_history('[["q", "a"]]') == [("q", "a")]
+    assert parse_history('[{"question": "q", "answer": {"answer": "a"}}]') == [("q", "a")]
+    assert parse_history("") == []
+    with pytest.raises(ValueError):
+        parse_history('["just a string"]')
+    f = parse_filters(["Tagesschau"], ["de"], "2025-01-01", "")
+    assert f.sources == ("Tagesschau",) and f.languages == ("de",) and f.date_from == "2025-01-01"
+    assert parse_filters(None, None, "", "").is_empty()
+    with pytest.raises(ValueError):
+        parse_filters([], [], "20.05.2025", "")
+
+
+def test_launch_options_are_safe_by_default(tmp_path):
+    settings = Settings(index_dir=tmp_path / "index")
+    options = launch_options(settings)
+    assert options["server_name"] == "127.0.0.1" and options["share"] is False
+    assert options["auth"] is None and options["max_file_size"] == "20mb"
+    assert options["allowed_paths"] == [] and str((tmp_path / "index").resolve()) in options["blocked_paths"]
+    assert options["ssr_mode"] is False and options["mcp_server"] is False
+    team = launch_options(settings.with_overrides(host="0.0.0.0", auth_user="team", auth_password="s3cret",
+                                                  max_upload_mb=5))
+    assert team["auth"] == ("team", "s3cret") and team["max_file_size"] == "5mb"
+    with pytest.raises(ValueError):
+        launch_options(settings.with_overrides(auth_user="team"))
+    theme = options["theme"]
+    assert "system-ui" in str(theme.font) and "Plex" not in str(theme.font) + str(theme.font_mono)
+    assert not any("googleapis" in str(sheet) for sheet in getattr(theme, "_stylesheets", []))
+
+
+# --- the API, many sessions at once ----------------------------------------------------------------------------------
+
+class Recorder:
+    """The real Assistant, with a log of what each call was given."""
+
+    def __init__(self, assistant) -> None:
+        self._assistant = assistant
+        self.calls: list[tuple[str, list[tuple[str, str]], object]] = []
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self._assistant, name)
+
+    def ask_stream(self, question, history=(), filters=None):
+        with self._lock:
+            self.calls.append((question, [tuple(h) for h in history], filters))
+        yield from self._assistant.ask_stream(question, history, filters)
+
+    def ask(self, question, history=(), filters=None):
+        for event in self.ask_stream(question, history, filters):
+            if event.answer is not None:
+                return event.answer
+        raise RuntimeError("no answer")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sample_index_dir, tmp_path_factory):
+    from rag.answer import Assistant
+
+    directory = tmp_path_factory.mktemp("ui") / "index"
+    shutil.copytree(sample_index_dir, directory)
+    settings = Settings(index_dir=directory, llm_backend="llamacpp", llamacpp_model="smollm2-135m",
+                        max_answer_tokens=16, port=free_port())
+    recorder = Recorder(Assistant(settings))
+    demo = build_app(settings, recorder)
+    options = launch_options(settings)
+    options.update(prevent_thread_lock=True, quiet=True)
+    demo.launch(**options)
+    yield f"http://127.0.0.1:{settings.port}/", recorder, settings
+    demo.close()
+
+
+def test_twenty_sessions_at_once_keep_their_own_history(server):
+    from gradio_client import Client
+
+    url, recorder, _ = server
+    n = 20
+    # off-topic first questions: the evidence gate refuses them without the model, so the test stays fast;
+    # the follow-ups go through the model (condense) with the session's own history
+    first = {i: f"Wie hoch ist der Eiffelturm, Sitzung S{i:02d}X?" for i in range(n)}
+    follow = {i: f"Und wie alt ist er, Sitzung S{i:02d}X?" for i in range(n)}
+
+    def session(i: int) -> dict:
+        client = Client(url, verbose=False)
+        r1 = client.predict(first[i], [], [], "", "", api_name="/chat")
+        r2 = client.predict(follow[i], [], [], "", "", api_name="/chat")
+        return {"first_html": r1[0], "chat_html": r2[0], "evidence_html": r2[1], "cleared": r2[2],
+                "session": client.predict(api_name="/session")}
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        results = list(pool.map(session, range(n)))
+
+    for i, result in enumerate(results):
+        turns = result["session"]["turns"]
+        assert [t["question"] for t in turns] == [first[i], follow[i]]
+        assert all(t["answer"]["model"] == "smollm2-135m" for t in turns)
+        assert turns[0]["answer"]["refused"] and "no passage bears" in turns[0]["answer"]["refusal_reason"]
+        assert result["cleared"] == ""  # the question box empties after asking
+        html = result["chat_html"]
+        assert first[i] in html and follow[i] in html and html.count('class="turn"') == 2
+        others = [f"S{j:02d}X" for j in range(n) if j != i]
+        assert not any(tag in html or tag in result["evidence_html"] for tag in others), f"session {i} leaked"
+    # the pipeline got each session's own history, nobody else's
+    calls = {q: (h, f) for q, h, f in recorder.calls}
+    for i in range(n):
+        assert calls[first[i]][0] == []
+        history = calls[follow[i]][0]
+        assert [q for q, _ in history] == [first[i]]
+        assert history[0][1] == results[i]["session"]["turns"][0]["answer"]["answer"]
+
+
+def test_ask_api_takes_history_and_filters(server):
+    from gradio_client import Client
+
+    url, recorder, _ = server
+    client = Client(url, verbose=False)
+    history = [["Who attended the Pyongyang meeting?", "Choe Son Hui and Andrej Rudenko [1]."]]
+    answer = client.predict("Und wer war der Botschafter?", json.dumps(history), json.dumps({"languages": ["en"]}),
+                            api_name="/ask")
+    assert answer["question"] == "Und wer war der Botschafter?"
+    assert answer["refused"] is True and answer["refusal_reason"] == "no articles match the filters"
+    assert answer["standalone_question"]
+    question, got_history, filters = [c for c in recorder.calls if c[0] == "Und wer war der Botschafter?"][-1]
+    assert got_history == [tuple(history[0])] and filters.languages == ("en",)
+
+    answer = client.predict("Who attended the Pyongyang meeting?", "[]", json.dumps({"languages": ["de"]}),
+                            api_name="/ask")
+    assert answer["citations"] or answer["closest"]
+    assert {c["article_id"] for c in answer["citations"] + answer["closest"]} == {
+        "russland-nordkorea-strategische-partnerschaft"}
+    with pytest.raises(Exception, match="date"):
+        client.predict("x", "[]", json.dumps({"date_from": "yesterday"}), api_name="/ask")
+
+
+def test_server_does_not_serve_index_files(server):
+    url, _, settings = server
+    manifest = (Path(settings.index_dir) / "manifest.json").resolve()
+    assert manifest.exists()
+    for path in (f"gradio_api/file={manifest}", f"file={manifest}"):
+        response = httpx.get(url + path, timeout=10)
+        assert response.status_code in (403, 404), (path, response.status_code)
+        assert "passages" not in response.text
+
+
+def test_login_is_required_when_configured(server, tmp_path):
+    from gradio_client import Client
+
+    _, recorder, settings = server
+    team = settings.with_overrides(port=free_port(), auth_user="team", auth_password="s3cret")
+    demo = build_app(team, recorder)
+    options = launch_options(team)
+    options.update(prevent_thread_lock=True, quiet=True)
+    demo.launch(**options)
+    try:
+        url = f"http://127.0.0.1:{team.port}/"
+        assert httpx.get(url + "config", timeout=10).status_code in (401, 403)
+        with pytest.raises(Exception):
+            Client(url, verbose=False, auth=("team", "wrong"))
+        client = Client(url, verbose=False, auth=("team", "s3cret"))
+        answer = client.predict("Wie hoch ist der Eiffelturm?", "[]", "{}", api_name="/ask")
+        assert answer["refused"] is True
+    finally:
+        demo.close()
