@@ -59,7 +59,7 @@ CSS = """
 .badge-unverified { background: #fdecea; color: #a93226; border: 1px solid #e6b0aa; }
 .badge-refused { background: #fef5e7; color: #9a5b00; border: 1px solid #f5cba7; }
 #nr-chat .refusal .reason { font-size: .85em; color: var(--body-text-color-subdued); margin-top: .25rem; }
-a.cite-ref { font-size: .8em; font-weight: 600; text-decoration: none; margin-left: .1em; cursor: pointer;
+a.cite-ref { font-size: .75em; font-weight: 600; text-decoration: none; margin-left: .15em; cursor: pointer;
              vertical-align: super; }
 #nr-evidence .evidence { max-height: 75vh; overflow-y: auto; }
 #nr-evidence h4 { margin: .6rem 0 .3rem; font-size: .95em; }
@@ -99,6 +99,12 @@ HEAD = """
     target.classList.add("flash");
     setTimeout(function () { target.classList.remove("flash"); }, 1500);
   }, true);
+  // keep the newest turn in view while an answer streams in
+  var chatHeight = 0;
+  new MutationObserver(function () {
+    var chat = document.querySelector("#nr-chat .chat");
+    if (chat && chat.scrollHeight !== chatHeight) { chatHeight = chat.scrollHeight; chat.scrollTop = chat.scrollHeight; }
+  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
   document.addEventListener("toggle", function (event) {
     var d = event.target;
     if (d.classList && d.classList.contains("full-article") && d.open) { showMark(d); }
@@ -464,5 +470,11 @@ def launch(settings: Settings) -> None:
     assistant = Assistant(settings)
     demo = build_app(settings, assistant)
     # load the answer model while the first page loads, not on the first question
-    threading.Thread(target=lambda: assistant.model, daemon=True, name="newsrag-warmup").start()
+    def warm_up() -> None:
+        try:
+            assistant.model
+        except Exception as exc:  # e.g. Ollama down: the status line and the first answer say so
+            print(f"newsrag: the answer model is not ready: {exc}")
+
+    threading.Thread(target=warm_up, daemon=True, name="newsrag-warmup").start()
     demo.launch(**options)

@@ -82,13 +82,16 @@ def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
             f'title="open citation [{n}]">[{n}]</a>'
             for n in s.get("citations") or [] if n in known
         )
+        text = s["text"]
+        body = text.rstrip(".!?…") if marks else text  # markers go before the final punctuation, as in the CLI
+        tail = text[len(body):]
         if s.get("supported"):
-            parts.append(f'<span class="sent verified">{esc(s["text"])}{(" " + marks) if marks else ""}</span>')
+            parts.append(f'<span class="sent verified">{esc(body)}{marks}{esc(tail)}</span>')
         else:
             reason = s.get("reason") or "not supported by the cited passage"
             parts.append(
-                f'<span class="sent unverified" title="unverified: {esc(reason)}"><span class="stext">{esc(s["text"])}'
-                f'</span>{(" " + marks) if marks else ""}<span class="badge badge-unverified">unverified</span></span>'
+                f'<span class="sent unverified" title="unverified: {esc(reason)}"><span class="stext">{esc(body)}'
+                f'</span>{marks}{esc(tail)}<span class="badge badge-unverified">unverified</span></span>'
             )
     return " ".join(parts)
 
