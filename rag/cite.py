@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embed import Embedder
-from .language import fold, words
+from .language import content_words, fold, words
 from .split import split_sentences
 from .types import AnswerSentence, Citation, Evidence
 
@@ -83,9 +83,32 @@ class SentenceCheck:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Embedder, threshold: float) -> None:
+    def __init__(self, embedder: Embedder, threshold: float, word_threshold: float = 0.5) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self.word_threshold = word_threshold
+        self._word_vectors: dict[str, np.ndarray] = {}
+
+    def _vectors(self, terms: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(terms) if t not in self._word_vectors]
+        if missing:
+            for term, vector in zip(missing, self.embedder.embed_queries(missing)):
+                self._word_vectors[term] = vector
+        return np.array([self._word_vectors[t] for t in terms])
+
+    def unaligned_words(self, claim: str, passage_text: str) -> list[str]:
+        """Content words of the claim with no counterpart in the passage, in either language: 'sanctions' has none
+        in a passage that never mentions Sanktionen, however close the topic."""
+        claim_words = [w for w in dict.fromkeys(content_words(claim)) if len(w) >= 4 and not w.isdigit()]
+        passage_words = list(dict.fromkeys(content_words(passage_text)))
+        if not claim_words or not passage_words:
+            return []
+        folded = {fold(w) for w in passage_words}
+        todo = [w for w in claim_words if fold(w) not in folded]
+        if not todo:
+            return []
+        sims = self._vectors(todo) @ self._vectors(passage_words).T
+        return [w for w, best in zip(todo, sims.max(axis=1)) if best < self.word_threshold]
 
     def check(self, claim: str, claim_vector: np.ndarray, evidence: Evidence,
               sentence_vectors: np.ndarray) -> SentenceCheck:
@@ -108,6 +131,10 @@ class CitationChecker:
             return SentenceCheck(False, support, f"{', '.join(missing_names[:3])} not in passage [{evidence.n}]", span)
         if support < self.threshold:
             return SentenceCheck(False, support, f"passage [{evidence.n}] does not say this", span)
+        unaligned = self.unaligned_words(claim, evidence.passage.text)
+        if len(unaligned) >= 2 and len(unaligned) >= 0.2 * len(content_words(claim)):
+            return SentenceCheck(False, support, f"passage [{evidence.n}] has nothing for: {', '.join(unaligned[:4])}",
+                                 span)
         return SentenceCheck(True, support, "", span)
 
 

@@ -49,3 +49,11 @@ def test_uncited_sentence_gets_the_citation_that_backs_it(sample_settings):
     checked = check_answer("The US offered Ukraine a 30-day ceasefire.", evidence, checker)
     sentence = checked.sentences[0]
     assert sentence.supported and sentence.citations and "added" in sentence.reason
+
+
+def test_a_claim_the_passage_never_makes_is_flagged_even_on_topic(sample_settings):
+    evidence, checker = evidence_for(sample_settings, "What did the meeting decide about sanctions?")
+    n = evidence[0].n
+    checked = check_answer(f"The meeting decided to impose sanctions on Russia and North Korea [{n}].", evidence, checker)
+    assert not checked.sentences[0].supported
+    assert "sanctions" in checked.sentences[0].reason
