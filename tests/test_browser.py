@@ -307,3 +307,35 @@ def test_qwen_answers_with_highlighted_citation(browser, sample_index_dir, tmp_p
         context.close()
     finally:
         demo.close()
+
+
+def test_refusal_and_filters(browser, app):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    requests = Requests(page)
+    page.goto(app)
+    wait_text(page, "#nr-status", "Answering with", timeout=60_000)
+    # nothing in the articles about it: the system refuses (no model involved) and shows what it has
+    ask(page, "Wie hoch ist der Eiffelturm?")
+    wait_answer(page, 1)
+    bot = page.locator("#turn-1 .msg.bot")
+    assert bot.locator(".badge-refused").count() == 1
+    assert "no passage bears on the question" in bot.inner_text()
+    evidence = page.locator("#nr-evidence")
+    assert "closest passages" in evidence.inner_text()
+    assert evidence.locator("details.citation[id^='cl-1-']").count() >= 1
+    shot(page, "refusal.png")
+
+    # a language filter set in the Library tab reaches the pipeline
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#nr-f-languages input").click()
+    page.get_by_role("option", name="de", exact=True).wait_for(timeout=10_000)
+    page.locator("#nr-f-from input, #nr-f-from textarea").first.fill("2030-01-01")
+    page.keyboard.press("Tab")
+    page.get_by_role("tab", name="Chat").click()
+    wait_text(page, "#nr-filters-note", "2030-01-01")
+    ask(page, "Who attended the Pyongyang meeting?")
+    wait_answer(page, 2)
+    assert "no articles match the filters" in page.inner_text("#turn-2 .msg.bot")
+    assert requests.external() == []
+    context.close()

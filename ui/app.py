@@ -61,6 +61,7 @@ CSS = """
 #nr-chat .refusal .reason { font-size: .85em; color: var(--body-text-color-subdued); margin-top: .25rem; }
 a.cite-ref { font-size: .75em; font-weight: 600; text-decoration: none; margin-left: .15em; cursor: pointer;
              vertical-align: super; }
+#nr-chat a.cite-ref { padding: 0 !important; margin: 0 0 0 .12em !important; display: inline !important; }
 #nr-evidence .evidence { max-height: 75vh; overflow-y: auto; }
 #nr-evidence h4 { margin: .6rem 0 .3rem; font-size: .95em; }
 #nr-evidence details.citation { border: 1px solid var(--border-color-primary); border-radius: .5rem;
@@ -68,6 +69,7 @@ a.cite-ref { font-size: .75em; font-weight: 600; text-decoration: none; margin-l
 #nr-evidence details.citation.flash { box-shadow: 0 0 0 3px var(--color-accent); }
 #nr-evidence details.citation > summary { cursor: pointer; }
 #nr-evidence .n { font-weight: 700; }
+#nr-evidence .snippet { display: block; font-size: .8em; color: var(--body-text-color-subdued); margin-left: 1.1em; }
 #nr-evidence .cmeta { font-size: .8em; color: var(--body-text-color-subdued); margin: .2rem 0; }
 #nr-evidence blockquote.passage { white-space: pre-wrap; margin: .3rem 0; padding: .3rem .6rem;
                                   border-left: 3px solid var(--border-color-accent); font-size: .9em; }

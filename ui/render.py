@@ -150,6 +150,8 @@ def render_citation(citation: Mapping[str, Any], turn: int, article_text: Articl
     if url.startswith(("http://", "https://")):
         # a link the reader may follow in their own browser; never fetched by the page
         link = f' · <a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">original</a>'
+    quote = " ".join((citation.get("quote") or "").split())
+    snippet = f"“{quote[:110]}{'…' if len(quote) > 110 else ''}”" if quote else ""
     passage_html = highlight(citation.get("text") or "", passage_span(citation))
     full = article_text(citation.get("article_id", ""))
     if full is None:
@@ -161,7 +163,8 @@ def render_citation(citation: Mapping[str, Any], turn: int, article_text: Articl
                      f'{highlight(full, article_span(citation, full), mark_id)}</div></details>')
     return (
         f'<details class="citation" id="{anchor}"{" open" if open_ else ""}>'
-        f'<summary><span class="n">[{n}]</span> <span class="title"{lang_attr}>{esc(citation.get("title"))}</span></summary>'
+        f'<summary><span class="n">[{n}]</span> <span class="title"{lang_attr}>{esc(citation.get("title"))}</span>'
+        f'<span class="snippet"{lang_attr}>{esc(snippet)}</span></summary>'
         f'<div class="cmeta">{meta} · <code>{esc(citation.get("article_id"))}</code>{link}</div>'
         f'<blockquote class="passage"{lang_attr}>{passage_html}</blockquote>'
         f"{full_html}</details>"
