@@ -415,7 +415,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         filter_inputs = [f_sources, f_languages, f_from, f_to]
         gr.on([question.submit, ask.click], page.chat, inputs=[question, state, *filter_inputs],
               outputs=chat_outputs, api_name="chat", concurrency_id="answer", concurrency_limit=limit,
-              show_progress="hidden")
+              show_progress="minimal")  # a queued question shows its place in the queue
         new.click(page.new_chat, outputs=chat_outputs, api_name="new_chat", queue=False)
         session_btn.click(page.session, inputs=[state], outputs=[session_json], api_name="session", queue=False)
         gr.api(page.ask_api, api_name="ask", concurrency_id="answer", concurrency_limit=limit)
