@@ -203,6 +203,13 @@ class NewsIndex:
 
     def reload_if_changed(self) -> None:
         """Pick up another process's ingest (the web page stays up while the CLI ingests)."""
+        try:
+            mtime = self.manifest.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if mtime == getattr(self, "_manifest_mtime", None):
+            return  # parsing the manifest on every question would cost more than the question
+        self._manifest_mtime = mtime
         fresh = Manifest(self.manifest.path)
         if fresh.stamp != self.manifest.stamp:
             self.manifest = fresh
