@@ -13,14 +13,15 @@ import re
 import statistics
 import tempfile
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cite import MARKER
 from .config import Settings
+from .language import fold
 
 # --- questions -----------------------------------------------------------------------------------------------------
 
@@ -67,8 +68,7 @@ def load_questions(paths: Iterable[Path]) -> list[Question]:
 
 # --- metric functions ----------------------------------------------------------------------------------------------
 
-_CITATION_MARK = re.compile(r"\[\s*(?:source\s*)?\d+(?:\s*[,;]\s*\d+)*\s*\]", re.IGNORECASE)
-_FOLD = {"ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l"}
+_FOLD = {"ẞ": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l"}  # beyond what language.fold covers
 _DIGRAPHS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 
 
@@ -76,10 +76,8 @@ def normalise(text: str) -> str:
     """Case, punctuation, umlaut/ß and whitespace folding: 'Pjöngjang' == 'pjoengjang', 'Straße' == 'strasse'.
     Citation markers ([1], [Source 2]) are dropped. Umlauts fold to the bare vowel and so do their ae/oe/ue spellings
     (applied to both sides of a comparison, this only ever merges spellings, it never splits a match)."""
-    text = _CITATION_MARK.sub(" ", text or "").lower()
-    text = "".join(_FOLD.get(ch, ch) for ch in text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = "".join(_FOLD.get(ch, ch) for ch in MARKER.sub(" ", text or "").lower())
+    text = fold(text)
     for a, b in _DIGRAPHS:
         text = text.replace(a, b)
     text = re.sub(r"[^\w\s]|_", " ", text)
@@ -432,6 +430,3 @@ def report_table(report: dict[str, Any], title: str = "newsrag eval"):
         add("errors", lambda r: ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items(), key=lambda kv: -kv[1])))
     return table
 
-
-def asdict_question(q: Question) -> dict[str, Any]:  # pragma: no cover - convenience for notebooks
-    return asdict(q)
