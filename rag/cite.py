@@ -163,16 +163,18 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
     parts = split_answer(answer)
     if not parts:
         return CheckedAnswer([], [])
-    # one embedding call for every claim and every evidence sentence
-    evidence_sentences = [(e, [e.article.text[s.start:s.end] for s in e.passage.sentences]) for e in evidence]
-    flat = [t for _, texts in evidence_sentences for t in texts]
+    # one embedding call for every claim and every sentence of each distinct passage (items often share one)
+    passages = {e.passage.id: e for e in evidence}
+    texts_by_passage = {pid: [e.article.text[s.start:s.end] for s in e.passage.sentences] for pid, e in passages.items()}
+    flat = [t for texts in texts_by_passage.values() for t in texts]
     vectors = checker.embedder.embed_queries([p for p, _ in parts] + flat)
     claim_vectors, rest = vectors[: len(parts)], vectors[len(parts):]
-    sentence_vectors: dict[int, np.ndarray] = {}
+    by_passage: dict[str, np.ndarray] = {}
     offset = 0
-    for e, texts in evidence_sentences:
-        sentence_vectors[e.n] = rest[offset:offset + len(texts)]
+    for pid, texts in texts_by_passage.items():
+        by_passage[pid] = rest[offset:offset + len(texts)]
         offset += len(texts)
+    sentence_vectors = {e.n: by_passage[e.passage.id] for e in evidence}
 
     sentences: list[AnswerSentence] = []
     best_quote: dict[int, tuple[float, tuple[int, int]]] = {}
