@@ -80,11 +80,14 @@ class SentenceCheck:
     support: float
     reason: str
     best_span: tuple[int, int] | None  # offsets into the article of the best supporting sentence
+    focus: float = 0.0  # similarity of the claim with the numbered sentence itself
 
 
 class CitationChecker:
-    def __init__(self, embedder: Embedder, threshold: float, word_threshold: float = 0.5) -> None:
+    def __init__(self, embedder: Embedder, threshold: float, word_threshold: float = 0.5,
+                 name_threshold: float = 0.7) -> None:
         self.embedder = embedder
+        self.name_threshold = name_threshold
         self.threshold = threshold
         self.word_threshold = word_threshold
         self._word_vectors: dict[str, np.ndarray] = {}
@@ -95,6 +98,15 @@ class CitationChecker:
             for term, vector in zip(missing, self.embedder.embed_queries(missing)):
                 self._word_vectors[term] = vector
         return np.array([self._word_vectors[t] for t in terms])
+
+    def _missing_names(self, names: set[str], passage_words: set[str]) -> list[str]:
+        """Names with no spelling match in the passage, and no close cross-lingual counterpart either
+        ('canarian' / 'kanarischen')."""
+        missing = sorted(n for n in names if not _name_found(n, passage_words))
+        if not missing:
+            return []
+        sims = self._vectors(missing) @ self._vectors(sorted(passage_words)).T
+        return [n for n, best in zip(missing, sims.max(axis=1)) if best < self.name_threshold]
 
     def unaligned_words(self, claim: str, passage_text: str) -> list[str]:
         """Content words of the claim with no counterpart in the passage, in either language: 'sanctions' has none
@@ -119,12 +131,14 @@ class CitationChecker:
         semantic = float(sims.max()) if len(sims) else 0.0
         passage_words = {fold(w) for w in words(evidence.passage.text)}
         names = names_in(claim)
-        missing_names = sorted(n for n in names if not _name_found(n, passage_words))
+        missing_names = self._missing_names(names, passage_words)
         numbers = numbers_in(claim)
         missing_numbers = sorted(numbers - numbers_in(evidence.passage.text))
         name_share = 1.0 - len(missing_names) / len(names) if names else 1.0
         support = round(0.6 * semantic + 0.4 * name_share, 4)
         span = (evidence.sentence.start, evidence.sentence.end)  # the quote is the sentence the model cited
+        focus = next((float(sims[i]) for i, s in enumerate(evidence.passage.sentences)
+                      if s.start == evidence.sentence.start), 0.0)
         if missing_numbers:
             return SentenceCheck(False, support, f"number {missing_numbers[0]} is not in passage [{evidence.n}]", span)
         if missing_names:
@@ -135,7 +149,7 @@ class CitationChecker:
         if len(unaligned) >= 2 and len(unaligned) >= 0.2 * len(content_words(claim)):
             return SentenceCheck(False, support, f"passage [{evidence.n}] has nothing for: {', '.join(unaligned[:4])}",
                                  span)
-        return SentenceCheck(True, support, "", span)
+        return SentenceCheck(True, support, "", span, focus)
 
 
 @dataclass
@@ -183,15 +197,20 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
         dropped = [n for n in cited if n not in by_n]
         checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n]) for n in valid}
         reason = ""
-        if not valid:
-            # the model forgot the marker: cite the evidence that backs the sentence, if any does
+        if not any(c.supported for c in checks.values()):
+            # the model forgot the marker or cited the wrong number: cite the shown evidence that backs the
+            # sentence, if any does, and say so
             candidates = {e.n: checker.check(claim, vector, e, sentence_vectors[e.n]) for e in evidence}
             good = [n for n, c in candidates.items() if c.supported]
             if good:
-                best_n = max(good, key=lambda n: candidates[n].support)
+                # sentences of one passage share its support: the one most like the claim is the one to quote
+                best_n = max(good, key=lambda n: (candidates[n].support, candidates[n].focus))
+                if valid:
+                    reason = f"citation corrected by newsrag: the model cited {''.join(f'[{n}]' for n in valid)}"
+                else:
+                    reason = "citation added by newsrag"
                 valid, checks = [best_n], {best_n: candidates[best_n]}
-                reason = "citation added by newsrag"
-            else:
+            elif not valid:
                 reason = "no citation" + (f" (cited [{dropped[0]}], which was not shown)" if dropped else "")
         supported_by = [n for n in valid if checks[n].supported]
         for n in supported_by or valid:
@@ -200,6 +219,8 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
                 best_quote[n] = (checks[n].support, span)
         if valid and not supported_by:
             reason = "; ".join(checks[n].reason for n in valid)
+        elif supported_by and not reason.startswith("citation"):
+            reason = ""
         support = max((checks[n].support for n in valid), default=0.0)
         sentences.append(AnswerSentence(claim, valid, bool(supported_by), reason, support))
 

@@ -57,3 +57,13 @@ def test_a_claim_the_passage_never_makes_is_flagged_even_on_topic(sample_setting
     checked = check_answer(f"The meeting decided to impose sanctions on Russia and North Korea [{n}].", evidence, checker)
     assert not checked.sentences[0].supported
     assert "sanctions" in checked.sentences[0].reason
+
+
+def test_a_wrong_citation_number_is_corrected_and_said(sample_settings):
+    evidence, checker = evidence_for(sample_settings, "What did the US offer Ukraine?")
+    right = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
+    wrong = next(e.n for e in evidence if e.passage.id != next(x for x in evidence if x.n == right).passage.id)
+    checked = check_answer(f"The US offered Ukraine a 30-day ceasefire [{wrong}].", evidence, checker)
+    sentence = checked.sentences[0]
+    assert sentence.supported and sentence.citations == [right]
+    assert f"the model cited [{wrong}]" in sentence.reason
