@@ -130,7 +130,7 @@ class Assistant:
         if NOT_IN_ARTICLES in draft or not draft:
             yield AnswerEvent("answer", answer=refuse("the model found no answer in the evidence", usage=usage))
             return
-        checked = check_answer(draft, selection.evidence, self.checker)
+        checked = check_answer(draft, selection.evidence, self.checker, standalone)
         lap("check")
         if not any(s.supported for s in checked.sentences):
             yield AnswerEvent("answer", answer=refuse(

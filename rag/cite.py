@@ -129,14 +129,16 @@ class CitationChecker:
         return [w for w, best in zip(todo, sims.max(axis=1)) if best < self.word_threshold]
 
     def check(self, claim: str, claim_vector: np.ndarray, evidence: Evidence,
-              sentence_vectors: np.ndarray) -> SentenceCheck:
+              sentence_vectors: np.ndarray, question: str = "") -> SentenceCheck:
         """Does this evidence passage back the claim? Meaning (cross-lingual embeddings) and anchors (names,
         numbers) must both agree: a fluent sentence with a wrong name or number is not supported."""
         text = evidence.article.text
         sims = sentence_vectors @ claim_vector if len(sentence_vectors) else np.zeros(0)
         semantic = float(sims.max()) if len(sims) else 0.0
         passage_words = {fold(w) for w in words(evidence.passage.text)}
-        names = names_in(claim)
+        # a term the question itself uses is not a name the model made up (German capitalises every noun:
+        # "Partner", "Menschen"); whether the passage backs it is left to the word-alignment check below
+        names = names_in(claim) - {fold(w) for w in words(question)}
         missing_names = self._missing_names(names, passage_words)
         numbers = numbers_in(claim)
         passage_numbers = numbers_in(evidence.passage.text)
@@ -183,7 +185,8 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChecker) -> CheckedAnswer:
+def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChecker,
+                 question: str = "") -> CheckedAnswer:
     by_n = {e.n: e for e in evidence}
     parts = split_answer(answer)
     if not parts:
@@ -206,12 +209,12 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
     for (claim, cited), vector in zip(parts, claim_vectors):
         valid = [n for n in cited if n in by_n]  # a citation to a passage that was not shown is dropped
         dropped = [n for n in cited if n not in by_n]
-        checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n]) for n in valid}
+        checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n], question) for n in valid}
         reason = ""
         if not any(c.supported for c in checks.values()):
             # the model forgot the marker or cited the wrong number: cite the shown evidence that backs the
             # sentence, if any does, and say so
-            candidates = {e.n: checker.check(claim, vector, e, sentence_vectors[e.n]) for e in evidence}
+            candidates = {e.n: checker.check(claim, vector, e, sentence_vectors[e.n], question) for e in evidence}
             good = [n for n, c in candidates.items() if c.supported]
             if good:
                 # sentences of one passage share its support: the one most like the claim is the one to quote

@@ -86,3 +86,15 @@ def test_decade_claim_checks_against_german_decade(sample_settings):
     checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
     checked = check_answer("Interest in Tesla grew again in the 1990s [1].", [e], checker)
     assert checked.sentences[0].supported, checked.sentences[0].reason
+
+
+def test_german_nouns_from_the_question_are_not_invented_names(sample_settings):
+    question = "Welches Angebot machten die USA der Ukraine?"
+    evidence, checker = evidence_for(sample_settings, question)
+    n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
+    claim = f"Die USA machten der Ukraine das Angebot eines 30-tägigen Waffenstillstands [{n}]."
+    assert check_answer(claim, evidence, checker, question).sentences[0].supported
+    # ...while an invented claim that reuses the question's words is still caught
+    evidence, checker = evidence_for(sample_settings, "What did the meeting decide about sanctions?")
+    invented = f"The meeting decided to impose sanctions on Russia [{evidence[0].n}]."
+    assert not check_answer(invented, evidence, checker, "What did the meeting decide about sanctions?").sentences[0].supported
