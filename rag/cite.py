@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embed import Embedder
-from .language import content_words, fold, words
+from .language import STOPWORDS, content_words, fold, words
 from .split import split_sentences
 from .types import AnswerSentence, Citation, Evidence
 
@@ -66,9 +66,19 @@ TRANSLATED_WORDS = {
 
 
 def names_in(text: str) -> set[str]:
-    """Capitalised words that are not the first word of the sentence: names, places, organisations."""
+    """Capitalised words: names, places, organisations. The first word counts too unless it is a function word
+    ("The", "Er"): an invented subject ("Hadrian gave ...") is the worst kind of invented name."""
     tokens = words(text)
-    return {fold(t) for t in tokens[1:] if t[:1].isupper() and len(t) >= 3 and t.lower() not in TRANSLATED_WORDS}
+    stop = STOPWORDS["en"] | STOPWORDS["de"]
+    found = set()
+    for i, token in enumerate(tokens):
+        bare = re.sub(r"['’]s$", "", token)
+        if not bare[:1].isupper() or len(bare) < 3 or bare.lower() in TRANSLATED_WORDS:
+            continue
+        if i == 0 and bare.lower() in stop:
+            continue
+        found.add(fold(bare))
+    return found
 
 
 def _name_found(name: str, passage_words: set[str]) -> bool:

@@ -98,3 +98,10 @@ def test_german_nouns_from_the_question_are_not_invented_names(sample_settings):
     evidence, checker = evidence_for(sample_settings, "What did the meeting decide about sanctions?")
     invented = f"The meeting decided to impose sanctions on Russia [{evidence[0].n}]."
     assert not check_answer(invented, evidence, checker, "What did the meeting decide about sanctions?").sentences[0].supported
+
+
+def test_an_invented_subject_at_the_start_of_a_sentence_is_caught(sample_settings):
+    evidence, checker = evidence_for(sample_settings, "What did the US offer Ukraine?")
+    n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
+    checked = check_answer(f"Hadrian offered Ukraine a 30-day ceasefire [{n}].", evidence, checker)
+    assert not checked.sentences[0].supported and "hadrian" in checked.sentences[0].reason
