@@ -189,6 +189,10 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
         cited = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
         plain = re.sub(r"\s*\[\d+\]", "", sentence).strip()
         if plain and re.search(r"\w", plain):
+            repeat = next((item for item in out if item[0] == plain), None)
+            if repeat is not None:  # small models loop; a repeated sentence says nothing new
+                repeat[1].extend(n for n in cited if n not in repeat[1])
+                continue
             out.append((plain, list(dict.fromkeys(cited))))
         elif cited and out:  # a lone marker belongs to the sentence before it
             out[-1][1].extend(n for n in cited if n not in out[-1][1])

@@ -8,6 +8,7 @@ from rag.store import NewsIndex
 def test_marker_variants_are_normalised():
     assert normalise_markers("A [Source 3]. B [1, 2]. C. [4]") == "A [3]. B [1][2]. C[4]."
     assert split_answer("Choe attended [1]. [2] Rudenko too.") == [("Choe attended.", [1, 2]), ("Rudenko too.", [])]
+    assert split_answer("He lived in Graz [1]. He lived in Graz [2].") == [("He lived in Graz.", [1, 2])]
 
 
 def test_numbers_in_digits_and_words():
