@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     evidence_sentences: int = 6
     evidence_passages: int = 3  # small models lose the thread with more
     evidence_margin: float = 0.15  # keep passages scoring within this of the best
-    refuse_below: float = 0.15  # best evidence score under this: the articles do not answer
+    # best evidence score under this: the articles do not answer. 0.25 measured on xquad-de-dev (200 questions each):
+    # refuses 2.5% (en) / 0% (de) of questions whose gold paragraph is indexed, 17.5% / 8% of those whose is not
+    refuse_below: float = 0.25
 
     # answer checking
     support_threshold: float = 0.45
