@@ -13,7 +13,7 @@ from .cite import CitationChecker, check_answer, citation_for
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import select_evidence
-from .generate import NOT_IN_ARTICLES, answer_messages, condense_question, refusal_text
+from .generate import NOT_IN_ARTICLES, answer_messages, condense_question, refusal_text, source_states_claim
 from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
 from .retrieve import Filters, Retriever
@@ -63,6 +63,27 @@ class Assistant:
             if self._model is None:
                 self._model = get_chat_model(self.settings, self.backend())
             return self._model
+
+    def _verify_with_model(self, sentences: list[AnswerSentence], citations: list[Citation]) -> int:
+        """The embedding and word checks pass a claim that reuses the quote's words in a relation the quote does not
+        state; the model is asked about each supported sentence, and its explicit 'no' flags it. Returns the prompt
+        tokens spent."""
+        quotes = {c.n: c.quote for c in citations}
+        spent = 0
+        for sentence in sentences:
+            if not sentence.supported:
+                continue
+            source = " ".join(quotes[n] for n in sentence.citations if n in quotes)
+            if not source:
+                continue
+            usage = Usage()
+            verdict = source_states_claim(self.model, self.settings.prompts_dir, sentence.text, source, usage)
+            spent += usage.prompt_tokens
+            if verdict is False:
+                sentence.supported = False
+                cited = "".join(f"[{n}]" for n in sentence.citations)
+                sentence.reason = f"the model-based check found that {cited} does not state this"
+        return spent
 
     # --- asking
     def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None) -> Answer:
@@ -132,6 +153,10 @@ class Assistant:
             return
         checked = check_answer(draft, selection.evidence, self.checker, standalone)
         lap("check")
+        if settings.verify_with_model and any(s.supported for s in checked.sentences):
+            yield AnswerEvent("status", "Checking each sentence against its quote…")
+            usage.prompt_tokens += self._verify_with_model(checked.sentences, checked.citations)
+            lap("verify")
         if not any(s.supported for s in checked.sentences):
             yield AnswerEvent("answer", answer=refuse(
                 "no sentence of the model's draft is supported by the passages it cites", checked.sentences, usage))

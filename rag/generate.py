@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-from .llm import ChatMessage, ChatModel, complete
+from .llm import ChatMessage, ChatModel, Usage, complete
 from .types import Evidence
 
 LANGUAGE_NAMES = {"en": "English", "de": "German"}
@@ -27,9 +27,14 @@ def render(prompts_dir: Path, name: str, **values: object) -> str:
     return _template(prompts_dir, name).substitute({k: str(v) for k, v in values.items()}).strip()
 
 
+def localised(prompts_dir: Path, stem: str, language: str) -> str:
+    """`stem_<language>.txt` when the prompts have one, else the English `stem_en.txt`."""
+    name = f"{stem}_{language}.txt"
+    return render(prompts_dir, name if (prompts_dir / name).exists() else f"{stem}_en.txt")
+
+
 def refusal_text(prompts_dir: Path, language: str) -> str:
-    name = f"refusal_{language}.txt" if (prompts_dir / f"refusal_{language}.txt").exists() else "refusal_en.txt"
-    return render(prompts_dir, name)
+    return localised(prompts_dir, "refusal", language)
 
 
 def _fence(text: str) -> str:
@@ -53,8 +58,9 @@ def answer_messages(prompts_dir: Path, question: str, evidence: Sequence[Evidenc
     # one worked example (fictional, so it cannot leak a fact into an answer unnoticed: the checker would flag it)
     example = [
         ChatMessage("user", render(prompts_dir, "answer_user.txt", evidence=render(prompts_dir, "example_evidence.txt"),
-                                   question=render(prompts_dir, "example_question.txt"), language="English")),
-        ChatMessage("assistant", render(prompts_dir, "example_answer.txt")),
+                                   question=localised(prompts_dir, "example_question", language),
+                                   language=language_name)),
+        ChatMessage("assistant", localised(prompts_dir, "example_answer", language)),
     ]
     return [
         ChatMessage("system", render(prompts_dir, "answer_system.txt", language=language_name)),
@@ -82,3 +88,32 @@ def condense_question(model: ChatModel, prompts_dir: Path, question: str, histor
     if not rewritten or len(rewritten) > 3 * len(question) + 120:
         return question
     return rewritten
+
+
+@lru_cache(maxsize=4)
+def _verify_examples(prompts_dir: Path) -> tuple[tuple[str, str, str], ...]:
+    text = (prompts_dir / "verify_examples.txt").read_text(encoding="utf-8")
+    blocks = []
+    for block in re.split(r"\n\s*\n", text):
+        fields = dict(re.findall(r"^(Source|Claim|Verdict):\s*(.+)$", block, flags=re.MULTILINE))
+        if {"Source", "Claim", "Verdict"} <= fields.keys():
+            blocks.append((fields["Source"], fields["Claim"], fields["Verdict"]))
+    return tuple(blocks)
+
+
+def source_states_claim(model: ChatModel, prompts_dir: Path, claim: str, source: str,
+                        usage: Usage | None = None) -> bool | None:
+    """The model's yes/no on whether `source` states `claim`; None when it answers neither."""
+    messages = [ChatMessage("system", render(prompts_dir, "verify_system.txt"))]
+    for example_source, example_claim, verdict in _verify_examples(prompts_dir):
+        messages.append(ChatMessage("user", render(prompts_dir, "verify_user.txt", source=example_source,
+                                                   claim=example_claim)))
+        messages.append(ChatMessage("assistant", verdict))
+    messages.append(ChatMessage("user", render(prompts_dir, "verify_user.txt", source=_fence(source), claim=claim)))
+    reply = complete(model, messages, max_tokens=3, usage=usage).strip().upper()
+    if reply.startswith(("YES", "JA")):
+        return True
+    if reply.startswith(("NO", "NEIN")):
+        return False
+    return None
+

@@ -62,6 +62,8 @@ class FakeOllama:
     @staticmethod
     def _ceasefire_reply(messages):
         user = messages[-1]["content"]
+        if user.startswith("Source:"):  # the claim check: the quote states the ceasefire offer
+            return "YES" if "30-tägigen" in user and "30-day" in user else "NO"
         match = re.search(r"^\[(\d+)\][^\n]*30-tägigen", user, flags=re.MULTILINE)
         if not match:
             return "NOT_IN_ARTICLES"

@@ -53,6 +53,11 @@ def test_full_answer_through_ollama(ollama, sample_settings):
     assert "30-day" in answer.answer
     assert answer.sentences[0].supported
     assert "30-tägigen Waffenstillstand" in answer.citations[0].quote
-    assert answer.prompt_tokens == 321
-    prompt = ollama.requests[-1]["messages"]
+    assert answer.prompt_tokens == 2 * 321  # the answer and the check of its one sentence, as the server counted
+    answer_request, check_request = ollama.requests[-2:]
+    prompt = answer_request["messages"]
     assert prompt[0]["role"] == "system" and "What did the US offer Ukraine?" in prompt[-1]["content"]
+    # then the sentence goes to the model-based check, with its quote
+    assert check_request["messages"][-1]["content"].startswith("Source:")
+    assert "30-tägigen Waffenstillstand" in check_request["messages"][-1]["content"]
+    assert "verify" in answer.timings

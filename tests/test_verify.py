@@ -1,0 +1,64 @@
+"""The model-based claim check: the last step of answer checking, which flags a sentence whose quote does not state it."""
+
+import pytest
+
+from rag.answer import Assistant
+from rag.generate import _verify_examples, source_states_claim
+from rag.llm import embedded_model
+
+
+def test_verify_examples_are_parsed_from_the_prompt_file(settings):
+    examples = _verify_examples(settings.prompts_dir)
+    assert len(examples) >= 2
+    assert {verdict for _, _, verdict in examples} == {"YES", "NO"}
+
+
+class VerdictModel:
+    """The real embedded model for the answer; a fixed verdict for the claim check (to test what a 'no' does)."""
+
+    def __init__(self, inner, verdict):
+        self.inner, self.backend, self.model, self.verdict, self.checks = inner, inner.backend, inner.model, verdict, 0
+
+    def stream(self, messages, *args, **kwargs):
+        if messages[0].content.startswith("You check whether a source sentence states a claim"):
+            self.checks += 1
+            yield self.verdict
+            return
+        yield from self.inner.stream(messages, *args, **kwargs)
+
+
+@pytest.mark.slow
+def test_a_no_from_the_model_check_flags_the_sentence_and_a_yes_keeps_it(qwen_settings):
+    question = "What did the US offer Ukraine?"
+    kept = Assistant(qwen_settings, model=VerdictModel(embedded_model(qwen_settings), "YES")).ask(question)
+    assert not kept.refused and any(s.supported for s in kept.sentences)
+
+    model = VerdictModel(embedded_model(qwen_settings), "NO")
+    flagged = Assistant(qwen_settings, model=model).ask(question)
+    # every sentence the other checks passed went to the model check and was flagged: nothing is left to stand on
+    assert model.checks >= 1
+    assert flagged.refused
+    assert "no sentence of the model's draft is supported" in flagged.refusal_reason
+    assert any("the model-based check found that" in s.reason for s in flagged.sentences)
+
+
+@pytest.mark.slow
+def test_verification_can_be_switched_off(qwen_settings):
+    model = VerdictModel(embedded_model(qwen_settings), "NO")
+    answer = Assistant(qwen_settings.with_overrides(verify_with_model=False), model=model).ask(
+        "What did the US offer Ukraine?")
+    assert model.checks == 0 and not answer.refused and "verify" not in answer.timings
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim, stated", [
+    ("Konstanz lies on Lake Constance.", True),
+    ("Die Fähre fährt seit 2019 nach Bregenz.", True),
+    ("Konstanz lies on the coast of France.", False),
+    ("The ferry to Bregenz was opened by the Swiss president.", False),
+])
+def test_qwen_tells_a_stated_claim_from_a_reworded_one(qwen_settings, claim, stated):
+    source = ("Die Stadt Konstanz liegt am Bodensee, nahe der Grenze zur Schweiz. "
+              "Seit 2019 fährt eine Fähre von dort nach Bregenz.")
+    model = embedded_model(qwen_settings)
+    assert source_states_claim(model, qwen_settings.prompts_dir, claim, source) is stated
