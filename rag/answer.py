@@ -12,7 +12,7 @@ from typing import Literal
 from .cite import CitationChecker, check_answer, citation_for
 from .config import Settings
 from .embed import Embedder, get_embedder
-from .evidence import select_evidence
+from .evidence import anchor_terms, select_evidence, term_overlap
 from .generate import NOT_IN_ARTICLES, answer_messages, condense_question, refusal_text, source_states_claim
 from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
@@ -64,26 +64,47 @@ class Assistant:
                 self._model = get_chat_model(self.settings, self.backend())
             return self._model
 
-    def _verify_with_model(self, sentences: list[AnswerSentence], citations: list[Citation]) -> int:
+    def _verify_with_model(self, sentences: list[AnswerSentence], evidence: Sequence[Evidence],
+                           citations: Sequence[Citation]) -> tuple[list[Citation], int]:
         """The embedding and word checks pass a claim that reuses the quote's words in a relation the quote does not
-        state; the model is asked about each supported sentence, and its explicit 'no' flags it. Returns the prompt
-        tokens spent."""
-        quotes = {c.n: c.quote for c in citations}
+        state; the model is asked about each supported sentence, and its explicit 'no' flags it, unless another shown
+        sentence states it (then the citation is corrected). Returns the citations and the prompt tokens spent."""
+        by_n = {e.n: e for e in evidence}
+        # the evidence sentence as the model saw it, and the highlighted quote when the checker found that elsewhere
+        # in the passage: the quote alone can lose the subject, the evidence sentence alone the supporting words
+        shown = {e.n: e.sentence.text for e in evidence}
+        for c in citations:
+            if c.n in shown and c.quote not in shown[c.n]:
+                shown[c.n] += " " + c.quote
         spent = 0
-        for sentence in sentences:
-            if not sentence.supported:
-                continue
-            source = " ".join(quotes[n] for n in sentence.citations if n in quotes)
-            if not source:
-                continue
+
+        def states(claim: str, source: str) -> bool | None:
+            nonlocal spent
             usage = Usage()
-            verdict = source_states_claim(self.model, self.settings.prompts_dir, sentence.text, source, usage)
+            verdict = source_states_claim(self.model, self.settings.prompts_dir, claim, source, usage)
             spent += usage.prompt_tokens
-            if verdict is False:
-                sentence.supported = False
-                cited = "".join(f"[{n}]" for n in sentence.citations)
-                sentence.reason = f"the model-based check found that {cited} does not state this"
-        return spent
+            return verdict
+
+        for sentence in sentences:
+            source = " ".join(shown[n] for n in sentence.citations if n in shown)
+            if not sentence.supported or not source or states(sentence.text, source) is not False:
+                continue
+            cited = "".join(f"[{n}]" for n in sentence.citations)
+            # small models often cite the sentence next to the one they used: ask once about the shown sentence
+            # that shares the most words with the claim
+            terms = anchor_terms(sentence.text)
+            others = [(term_overlap(terms, e.sentence.text), e.n) for e in evidence if e.n not in sentence.citations]
+            overlap, other = max(others, default=(0.0, 0))
+            if overlap > 0 and states(sentence.text, by_n[other].sentence.text) is True:
+                sentence.citations = [other]
+                sentence.reason = f"citation corrected by newsrag: the model cited {cited}"
+                continue
+            sentence.supported = False
+            sentence.reason = f"the model-based check found that {cited} does not state this"
+        existing = {c.n: c for c in citations}
+        used = sorted({n for s in sentences for n in s.citations})
+        kept = [existing.get(n) or citation_for(by_n[n], by_n[n].sentence.start, by_n[n].sentence.end) for n in used]
+        return kept, spent
 
     # --- asking
     def ask(self, question: str, history: Sequence[tuple[str, str]] = (), filters: Filters | None = None) -> Answer:
@@ -155,7 +176,8 @@ class Assistant:
         lap("check")
         if settings.verify_with_model and any(s.supported for s in checked.sentences):
             yield AnswerEvent("status", "Checking each sentence against its quote…")
-            usage.prompt_tokens += self._verify_with_model(checked.sentences, checked.citations)
+            checked.citations, spent = self._verify_with_model(checked.sentences, selection.evidence, checked.citations)
+            usage.prompt_tokens += spent
             lap("verify")
         if not any(s.supported for s in checked.sentences):
             yield AnswerEvent("answer", answer=refuse(
