@@ -12,8 +12,10 @@ from conftest import SEED_QUESTIONS
 # ../shared sits beside the checkout on developer machines and in CI
 QUESTIONS = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()] \
     if SEED_QUESTIONS.exists() else []
-# Known miss, measured: for the German phrasing the 1.5B model names only two of the three attendees
-# (which two varies with the evidence shown). Kept visible as an expected failure rather than weakening the check.
+# Known miss, measured: for the German phrasing the 1.5B model names one or two of the three attendees (which ones
+# varies with the evidence and the worked example; showing the sentence that names Choe, a prompt rule, notes before the
+# answer and a second "anything missing?" call were tried and did not fix it). Kept visible as an expected failure
+# rather than weakening the check.
 KNOWN_MISSES = {"seed-02": "the 1.5B model leaves out one of the three attendees for the German question"}
 
 
