@@ -1,4 +1,4 @@
-"""The question-answering pipeline: condense -> retrieve -> evidence -> gate -> generate -> cite.
+"""The question-answering pipeline: condense -> retrieve -> evidence -> gate -> generate -> cite -> verify.
 The CLI, the web page and the evaluation all call Assistant; there is no second pipeline."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Prompts (templates in prompts/) and the two model calls: condensing a follow-up, and writing the answer."""
+"""Prompts (templates in prompts/) and the model calls: condensing a follow-up, writing the answer, checking a claim."""
 
 from __future__ import annotations
 
