@@ -22,7 +22,7 @@ MARKER = re.compile(
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
-    "thousand": 1000, "eins": 1, "ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7,
+    "thousand": 1000, "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7,
     "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwoelf": 12, "zwanzig": 20, "dreissig": 30, "vierzig": 40,
     "fuenfzig": 50, "hundert": 100, "tausend": 1000,
 }
@@ -148,7 +148,8 @@ class CitationChecker:
         passage_words = {fold(w) for w in words(evidence.passage.text)}
         # a term the question itself uses is not a name the model made up (German capitalises every noun:
         # "Partner", "Menschen"); whether the passage backs it is left to the word-alignment check below
-        names = names_in(claim) - {fold(w) for w in words(question)}
+        # nor is a word of the article's title, shown above the evidence: "Nikola" in an article titled "Nikola Tesla"
+        names = names_in(claim) - {fold(w) for w in words(question)} - {fold(w) for w in words(evidence.article.title)}
         missing_names = self._missing_names(names, passage_words)
         numbers = numbers_in(claim)
         passage_numbers = numbers_in(evidence.passage.text)

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # (one short call per sentence, ~2 s here); measured on xquad-de-dev it catches claims that reuse the passage's
     # words in a relation the passage does not state ("the Canarian Islands are off the coast of France")
     verify_with_model: bool = True
+    # the model's probability (first-token YES against NO) below which a sentence counts as not stated
+    verify_min_yes: float = 0.5
 
     # LLM
     llm_backend: Literal["auto", "ollama", "llamacpp"] = "auto"

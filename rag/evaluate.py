@@ -188,7 +188,7 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
         "answer": answer.answer, "refused": answer.refused, "refusal_reason": answer.refusal_reason,
         "answer_language": detect_language(answer.answer) if not answer.refused else "",
         "sentences": [{"text": s.text, "citations": s.citations, "supported": s.supported, "reason": s.reason,
-                       "support": round(s.support, 3)} for s in answer.sentences],
+                       "support": round(s.support, 3), "model_check": s.model_check} for s in answer.sentences],
         "citations": cited, "prompt_tokens": answer.prompt_tokens, "timings": answer.timings,
         "expect_refusal": expect_refusal,
     })

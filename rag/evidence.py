@@ -31,6 +31,12 @@ def term_overlap(terms: set[str], text: str) -> float:
     return hits / len(terms)
 
 
+def _is_label(sentence: str, title: str) -> bool:
+    """A title such as 'Normans' or 'Nikola Tesla' states nothing to cite, and the evidence header already shows it;
+    a news headline states a fact and stays."""
+    return sentence.strip().rstrip(".") == title.strip().rstrip(".") and len(title.split()) <= 3
+
+
 @dataclass
 class EvidenceSelection:
     evidence: list[Evidence]
@@ -47,6 +53,8 @@ def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: 
     for i, hit in enumerate(retrieved):
         text = hit.article.text
         for s in hit.passage.sentences:
+            if _is_label(text[s.start:s.end], hit.article.title):
+                continue
             sentence_texts.append(text[s.start:s.end])
             owners.append((i, s.start, s.end))
     vectors = embedder.embed_queries([question, *sentence_texts])

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-from .llm import ChatMessage, ChatModel, Usage, complete
+from .llm import ChatMessage, ChatModel, Usage, choice_probability, complete
 from .types import Evidence
 
 LANGUAGE_NAMES = {"en": "English", "de": "German"}
@@ -91,29 +91,26 @@ def condense_question(model: ChatModel, prompts_dir: Path, question: str, histor
 
 
 @lru_cache(maxsize=4)
-def _verify_examples(prompts_dir: Path) -> tuple[tuple[str, str, str], ...]:
+def _verify_examples(prompts_dir: Path) -> tuple[tuple[str, str, str, str], ...]:
     text = (prompts_dir / "verify_examples.txt").read_text(encoding="utf-8")
     blocks = []
     for block in re.split(r"\n\s*\n", text):
-        fields = dict(re.findall(r"^(Source|Claim|Verdict):\s*(.+)$", block, flags=re.MULTILINE))
-        if {"Source", "Claim", "Verdict"} <= fields.keys():
-            blocks.append((fields["Source"], fields["Claim"], fields["Verdict"]))
+        fields = dict(re.findall(r"^(Article|Source|Claim|Verdict):\s*(.+)$", block, flags=re.MULTILINE))
+        if {"Article", "Source", "Claim", "Verdict"} <= fields.keys():
+            blocks.append((fields["Article"], fields["Source"], fields["Claim"], fields["Verdict"]))
     return tuple(blocks)
 
 
-def source_states_claim(model: ChatModel, prompts_dir: Path, claim: str, source: str,
-                        usage: Usage | None = None) -> bool | None:
-    """The model's yes/no on whether `source` states `claim`; None when it answers neither."""
+def source_states_claim(model: ChatModel, prompts_dir: Path, claim: str, source: str, title: str = "",
+                        usage: Usage | None = None) -> float | None:
+    """The model's probability that `source` states `claim`: its first-token YES against NO; None when it answers
+    neither. The article title tells what 'they' or 'it' refers to, as it did when the answer was written.
+    (Adding the question made the 1.5B judge more lenient on wrong answers: measured, dropped.)"""
     messages = [ChatMessage("system", render(prompts_dir, "verify_system.txt"))]
-    for example_source, example_claim, verdict in _verify_examples(prompts_dir):
-        messages.append(ChatMessage("user", render(prompts_dir, "verify_user.txt", source=example_source,
-                                                   claim=example_claim)))
+    for example_title, example_source, example_claim, verdict in _verify_examples(prompts_dir):
+        messages.append(ChatMessage("user", render(prompts_dir, "verify_user.txt", title=example_title,
+                                                   source=example_source, claim=example_claim)))
         messages.append(ChatMessage("assistant", verdict))
-    messages.append(ChatMessage("user", render(prompts_dir, "verify_user.txt", source=_fence(source), claim=claim)))
-    reply = complete(model, messages, max_tokens=3, usage=usage).strip().upper()
-    if reply.startswith(("YES", "JA")):
-        return True
-    if reply.startswith(("NO", "NEIN")):
-        return False
-    return None
-
+    messages.append(ChatMessage("user", render(prompts_dir, "verify_user.txt", title=_fence(title) or "untitled",
+                                               source=_fence(source), claim=claim)))
+    return choice_probability(model, messages, yes=("YES", "JA"), no=("NO", "NEIN"), usage=usage)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import queue
 import sys
@@ -36,6 +37,9 @@ class Usage:
 
 
 class ChatModel(Protocol):
+    """Streams a chat reply. A backend may also offer `first_token_logprobs(messages, usage) -> {token: logprob}`,
+    which the claim check uses for a probability instead of a bare yes or no (see choice_probability)."""
+
     backend: str
     model: str
 
@@ -46,6 +50,38 @@ class ChatModel(Protocol):
 def complete(model: ChatModel, messages: Sequence[ChatMessage], max_tokens: int, temperature: float = 0.0,
              usage: Usage | None = None) -> str:
     return "".join(model.stream(messages, max_tokens, temperature, usage))
+
+
+TOP_LOGPROBS = 10
+
+
+def _top_logprobs(entries: Sequence[dict]) -> dict[str, float]:
+    """{token: logprob} from OpenAI-shaped (llama.cpp) or Ollama-shaped top_logprobs entries."""
+    return {e["token"]: float(e["logprob"]) for e in entries if "token" in e and "logprob" in e}
+
+
+def choice_probability(model: ChatModel, messages: Sequence[ChatMessage], yes: Sequence[str], no: Sequence[str],
+                       usage: Usage | None = None) -> float | None:
+    """P(yes) / (P(yes) + P(no)) for the reply's first token, from the backend's log-probabilities; a backend (or an
+    Ollama server) that gives none falls back to the greedy reply: 1.0 or 0.0. None when the reply is neither."""
+    first = getattr(model, "first_token_logprobs", None)
+    top = first(messages, usage) if first else None
+    if top:
+        def mass(words: Sequence[str]) -> float:
+            return sum(math.exp(lp) for token, lp in top.items() if token.strip().upper() in words)
+
+        p_yes, p_no = mass(yes), mass(no)
+        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else None
+    asked = Usage()
+    reply = complete(model, messages, max_tokens=3, usage=asked).strip().upper()
+    if usage is not None:  # both requests count
+        usage.prompt_tokens += asked.prompt_tokens
+        usage.completion_tokens += asked.completion_tokens
+    if reply.startswith(tuple(yes)):
+        return 1.0
+    if reply.startswith(tuple(no)):
+        return 0.0
+    return None
 
 
 # --- packaged GGUF models -------------------------------------------------------------------------------------------
@@ -195,6 +231,26 @@ class OllamaChat:
             raise LLMError(f"Ollama at {self.host} is not reachable ({exc.__class__.__name__}); start it with "
                            "`ollama serve` or set llm_backend=llamacpp") from exc
 
+    def first_token_logprobs(self, messages: Sequence[ChatMessage], usage: Usage | None = None) -> dict[str, float]:
+        """Top log-probabilities of the first reply token; empty from servers older than Ollama's logprobs support."""
+        body = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": False, "logprobs": True, "top_logprobs": TOP_LOGPROBS,
+            "options": {"temperature": 0.0, "num_predict": 1, "num_ctx": self.n_ctx},
+        }
+        try:
+            response = httpx.post(f"{self.host}/api/chat", json=body, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise LLMError(f"Ollama at {self.host} is not reachable ({exc.__class__.__name__})") from exc
+        if response.status_code != 200:
+            raise LLMError(f"Ollama at {self.host} answered {response.status_code}: {response.text[:200]}")
+        reply = response.json()
+        if usage is not None:
+            usage.prompt_tokens = int(reply.get("prompt_eval_count") or 0)
+        entries = reply.get("logprobs") or []
+        return _top_logprobs(entries[0].get("top_logprobs", [])) if entries else {}
+
 
 # --- embedded llama.cpp --------------------------------------------------------------------------------------------
 
@@ -254,6 +310,26 @@ class XLlamaCppChat:
                 usage.prompt_tokens = int(chunk["timings"].get("prompt_n", 0)) + int(chunk["timings"].get("cache_n", 0))
                 usage.completion_tokens = int(chunk["timings"].get("predicted_n", 0))
 
+    def first_token_logprobs(self, messages: Sequence[ChatMessage], usage: Usage | None = None) -> dict[str, float]:
+        request = {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "max_tokens": 1, "temperature": 0.0, "stream": False, "cache_prompt": True, "seed": 0,
+            "logprobs": True, "top_logprobs": TOP_LOGPROBS,
+        }
+        replies: list = []
+        try:
+            with self._lock:
+                self._server.handle_chat_completions(request, replies.append)
+        except Exception as exc:
+            raise LLMError(f"llama.cpp failed: {exc}") from exc
+        reply = json.loads(replies[0]) if replies and isinstance(replies[0], str) else (replies[0] if replies else {})
+        if "error" in reply:
+            raise LLMError(f"llama.cpp error: {reply['error']}")
+        if usage is not None and "timings" in reply:
+            usage.prompt_tokens = int(reply["timings"].get("prompt_n", 0)) + int(reply["timings"].get("cache_n", 0))
+        content = ((reply.get("choices") or [{}])[0].get("logprobs") or {}).get("content") or []
+        return _top_logprobs(content[0].get("top_logprobs", [])) if content else {}
+
 
 class LlamaCppPythonChat:
     """Fallback binding: llama-cpp-python (compiles from source), create_chat_completion uses the GGUF template."""
@@ -282,6 +358,17 @@ class LlamaCppPythonChat:
                     yield content
         if usage is not None:
             usage.completion_tokens = produced
+
+    def first_token_logprobs(self, messages: Sequence[ChatMessage], usage: Usage | None = None) -> dict[str, float]:
+        with self._lock:
+            reply = self._llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=TOP_LOGPROBS,
+            )
+        if usage is not None:
+            usage.prompt_tokens = int((reply.get("usage") or {}).get("prompt_tokens", 0))
+        content = ((reply.get("choices") or [{}])[0].get("logprobs") or {}).get("content") or []
+        return _top_logprobs(content[0].get("top_logprobs", [])) if content else {}
 
 
 @lru_cache(maxsize=2)

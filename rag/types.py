@@ -123,6 +123,7 @@ class AnswerSentence:
     supported: bool
     reason: str = ""  # why a sentence is not supported
     support: float = 0.0  # how strongly the cited passage backs it (0..1)
+    model_check: float | None = None  # the model's probability that the cited sentence states it (None: not asked)
 
 
 @dataclass

@@ -1,17 +1,20 @@
-"""A small HTTP server that speaks Ollama's documented API (/api/tags, /api/chat with streaming NDJSON).
-The Ollama server itself cannot be installed on these machines; this stands in for it in tests."""
+"""A small HTTP server that speaks Ollama's documented API (/api/tags; /api/chat streaming NDJSON, or one JSON object
+with `"stream": false`, with first-token `logprobs` when asked). The Ollama server itself cannot be installed on these
+machines; this stands in for it in tests."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeOllama:
-    def __init__(self, models=("fake-model:latest",), reply=None):
+    def __init__(self, models=("fake-model:latest",), reply=None, logprobs=True):
         self.models = list(models)
+        self.logprobs = logprobs  # False: a server older than Ollama's logprobs support, which ignores the field
         self.requests: list[dict] = []
         # default reply: cite the evidence line that mentions the ceasefire offer
         self.reply = reply or self._ceasefire_reply
@@ -44,6 +47,12 @@ class FakeOllama:
                 if name not in server.models:
                     return self._json(404, {"error": f"model '{body['model']}' not found"})
                 text = server.reply(body["messages"])
+                if body.get("stream") is False:
+                    reply = {"model": body["model"], "message": {"role": "assistant", "content": text}, "done": True,
+                             "done_reason": "stop", "prompt_eval_count": 321, "eval_count": 1}
+                    if body.get("logprobs") and server.logprobs:
+                        reply["logprobs"] = [server._first_token_logprobs(text)]
+                    return self._json(200, reply)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-ndjson")
                 self.end_headers()
@@ -60,9 +69,17 @@ class FakeOllama:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @staticmethod
+    def _first_token_logprobs(text):
+        """A confident model: 0.9 on the first word of its reply, 0.1 on the opposite verdict."""
+        first = text.split()[0] if text.split() else ""
+        other = {"YES": "NO", "NO": "YES"}.get(first, "NO")
+        top = [{"token": first, "logprob": math.log(0.9)}, {"token": other, "logprob": math.log(0.1)}]
+        return {"token": first, "logprob": math.log(0.9), "top_logprobs": top}
+
+    @staticmethod
     def _ceasefire_reply(messages):
         user = messages[-1]["content"]
-        if user.startswith("Source:"):  # the claim check: the quote states the ceasefire offer
+        if user.startswith("Article:"):  # the claim check: the quote states the ceasefire offer
             return "YES" if "30-tägigen" in user and "30-day" in user else "NO"
         match = re.search(r"^\[(\d+)\][^\n]*30-tägigen", user, flags=re.MULTILINE)
         if not match:

@@ -15,6 +15,8 @@ def test_numbers_in_digits_and_words():
     assert 30 in numbers_in("einen 30-tägigen Waffenstillstand")
     assert 30 in numbers_in("einen dreißigtägigen Waffenstillstand")
     assert 12 in numbers_in("zwölf Millionen")
+    # German's indefinite article is not the number one
+    assert numbers_in("Ein 30-tägiger Waffenstillstand, ein Angebot") == {30}
 
 
 def evidence_for(settings, question):
@@ -106,3 +108,25 @@ def test_an_invented_subject_at_the_start_of_a_sentence_is_caught(sample_setting
     n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
     checked = check_answer(f"Hadrian offered Ukraine a 30-day ceasefire [{n}].", evidence, checker)
     assert not checked.sentences[0].supported and "hadrian" in checked.sentences[0].reason
+
+
+def test_a_name_from_the_article_title_is_not_an_invented_name(settings, tmp_path):
+    import json
+
+    from rag.ingest import ingest
+
+    text = "Die Erfindung machte ihn berühmt. Tesla starb am 7. Januar 1943 in einem Hotel in New York."
+    articles = tmp_path / "a.jsonl"
+    articles.write_text("\n".join(json.dumps({"id": i, "title": t, "language": "de", "text": text}) for i, t in
+                                  [("titled", "Nikola Tesla"), ("untitled", "Ein Erfinder")]), encoding="utf-8")
+    ingest([articles], settings)
+    evidence, checker = evidence_for(settings, "When did Tesla die?")
+    by_article = {e.article.id: e.n for e in evidence if "1943" in e.sentence.text}
+    titled = check_answer(f"Nikola Tesla died in 1943 [{by_article['titled']}].", evidence, checker, "When did Tesla die?")
+    assert titled.sentences[0].supported, titled.sentences[0].reason
+    # the same sentence under another title (and with the titled article not shown, or the citation would be moved
+    # to it): 'Nikola' appears nowhere the model was shown
+    only_untitled = [e for e in evidence if e.article.id == "untitled"]
+    untitled = check_answer(f"Nikola Tesla died in 1943 [{by_article['untitled']}].", only_untitled, checker,
+                            "When did Tesla die?")
+    assert not untitled.sentences[0].supported and "nikola" in untitled.sentences[0].reason

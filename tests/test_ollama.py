@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from rag.answer import Assistant
@@ -57,7 +59,46 @@ def test_full_answer_through_ollama(ollama, sample_settings):
     answer_request, check_request = ollama.requests[-2:]
     prompt = answer_request["messages"]
     assert prompt[0]["role"] == "system" and "What did the US offer Ukraine?" in prompt[-1]["content"]
-    # then the sentence goes to the model-based check, with its quote
-    assert check_request["messages"][-1]["content"].startswith("Source:")
+    # then the sentence goes to the model-based check, with its article's title and quote, asking for the first
+    # token's log-probabilities (one non-streaming request); the server's 0.9 on YES is the sentence's score
+    assert check_request["stream"] is False and check_request["logprobs"] is True
+    assert check_request["options"]["num_predict"] == 1
+    assert check_request["messages"][-1]["content"].startswith("Article: Russland und Nordkorea")
     assert "30-tägigen Waffenstillstand" in check_request["messages"][-1]["content"]
+    assert answer.sentences[0].model_check == pytest.approx(0.9)
     assert "verify" in answer.timings
+
+
+def test_check_falls_back_to_the_reply_text_on_a_server_without_logprobs(sample_settings):
+    old = FakeOllama(logprobs=False)
+    try:
+        s = sample_settings.with_overrides(llm_backend="ollama", ollama_host=old.url, ollama_model="fake-model")
+        answer = Assistant(s).ask("What did the US offer Ukraine?")
+    finally:
+        old.close()
+    assert not answer.refused, answer.refusal_reason
+    # the logprobs request came back without them, so the check asked again for the reply and read its YES
+    asked_logprobs, asked_text = old.requests[-2:]
+    assert asked_logprobs.get("logprobs") is True and "logprobs" not in asked_text
+    assert answer.sentences[0].supported and answer.sentences[0].model_check == 1.0
+    assert answer.prompt_tokens == 3 * 321
+
+
+def test_a_bare_answer_is_checked_as_the_answer_to_its_question(sample_settings):
+    def reply(messages):
+        user = messages[-1]["content"]
+        if user.startswith("Article:"):
+            return "YES"
+        n = re.search(r"^\[(\d+)\][^\n]*30-tägigen", user, flags=re.MULTILINE).group(1)
+        return f"Ein 30-tägiger Waffenstillstand [{n}]."
+
+    server = FakeOllama(reply=reply)
+    try:
+        s = sample_settings.with_overrides(llm_backend="ollama", ollama_host=server.url, ollama_model="fake-model")
+        answer = Assistant(s).ask("Wie lange sollte der Waffenstillstand dauern?")
+    finally:
+        server.close()
+    assert not answer.refused, answer.sentences
+    check = server.requests[-1]["messages"][-1]["content"]
+    # "a 30-day ceasefire" alone is stated by any source with a 30 in it; the check sees what it answers
+    assert "Claim: Wie lange sollte der Waffenstillstand dauern? Ein 30-tägiger Waffenstillstand." in check

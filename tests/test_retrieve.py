@@ -31,3 +31,28 @@ def test_filters_are_honoured(sample_settings):
     assert r.retrieve("Pjöngjang", filters=Filters(languages=("de",)))
     assert r.retrieve("Pjöngjang", filters=Filters(date_from="2030-01-01")) == []
     assert r.retrieve("Pjöngjang", filters=Filters(sources=("Nowhere Times",))) == []
+
+
+def test_a_bare_title_is_not_evidence_but_a_headline_is(settings, tmp_path):
+    import json
+
+    from rag.evidence import select_evidence
+    from rag.ingest import ingest
+
+    articles = tmp_path / "wiki.jsonl"
+    articles.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in [
+        {"id": "label", "title": "Lindauer Hafen", "language": "de",
+         "text": "Der Hafen von Lindau wurde 1811 mit einer Mole ausgebaut. Er ist der größte Hafen am See."},
+        {"id": "headline", "title": "Lindau baut seinen Hafen mit einer neuen Mole aus", "language": "de",
+         "text": "Die Arbeiten beginnen im Frühjahr und dauern zwei Jahre."},
+    ]), encoding="utf-8")
+    ingest([articles], settings)
+    r = retriever(settings)
+    hits = r.retrieve("Wann wurde der Lindauer Hafen ausgebaut?", k=5)
+    shown = [e.sentence.text.strip() for e in select_evidence("Wann wurde der Lindauer Hafen ausgebaut?", hits,
+                                                               r.embedder, settings.with_overrides(evidence_margin=1.0)).evidence]
+    # the title 'Lindauer Hafen' is in the article text (so it stays searchable) and in the evidence header, but a
+    # two-word label states nothing to cite; the headline states a fact and may be cited
+    assert "Lindauer Hafen" not in shown
+    assert "Der Hafen von Lindau wurde 1811 mit einer Mole ausgebaut." in shown
+    assert "Lindau baut seinen Hafen mit einer neuen Mole aus" in shown

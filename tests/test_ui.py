@@ -75,7 +75,8 @@ def test_citation_card_escapes_article_text_and_marks_the_span_in_the_whole_arti
 
 def answer_dict(**kw):
     base = dict(question="Wer?", answer="Choe Son Hui [1]. Erfunden.", refused=False, standalone_question="Wer?",
-                sentences=[dict(text="Choe Son Hui traf ihn.", citations=[1], supported=True, reason="", support=0.9),
+                sentences=[dict(text="Choe Son Hui traf ihn.", citations=[1], supported=True, reason="", support=0.9,
+                                model_check=0.874),
                            dict(text="Er sagte <script>x</script>.", citations=[1], supported=False,
                                 reason="'x' not in <passage> [1]", support=0.1)],
                 citations=[citation()], closest=[], refusal_reason="", backend="llamacpp", model="m",
@@ -90,6 +91,7 @@ def test_answer_marks_unverified_sentences_with_reason_and_links_citations():
     assert "Wer &lt;traf&gt;?" in html and "<script" not in html
     assert html.count('class="sent verified"') == 1
     assert html.count('class="sent unverified"') == 1
+    assert 'title="verified; the model check gave 0.87 that the quote states it"' in html
     assert html.count("badge-unverified") == 1
     assert 'title="unverified: &#x27;x&#x27; not in &lt;passage&gt; [1]"' in html
     assert html.count('href="#ev-1-1"') == 2

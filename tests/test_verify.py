@@ -10,7 +10,8 @@ from rag.llm import embedded_model
 def test_verify_examples_are_parsed_from_the_prompt_file(settings):
     examples = _verify_examples(settings.prompts_dir)
     assert len(examples) >= 2
-    assert {verdict for _, _, verdict in examples} == {"YES", "NO"}
+    assert {verdict for *_, verdict in examples} == {"YES", "NO"}
+    assert all(title for title, *_ in examples)
 
 
 class VerdictModel:
@@ -21,6 +22,7 @@ class VerdictModel:
 
     def stream(self, messages, *args, **kwargs):
         if messages[0].content.startswith("You check whether a source sentence states a claim"):
+            # no first_token_logprobs here, so the check reads this reply as 1.0 (YES) or 0.0 (NO)
             self.checks += 1
             yield self.verdict
             return
@@ -51,14 +53,30 @@ def test_verification_can_be_switched_off(qwen_settings):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("claim, stated", [
-    ("Konstanz lies on Lake Constance.", True),
-    ("Die Fähre fährt seit 2019 nach Bregenz.", True),
-    ("Konstanz lies on the coast of France.", False),
-    ("The ferry to Bregenz was opened by the Swiss president.", False),
+@pytest.mark.parametrize("question, claim, stated", [
+    ("Where is Konstanz?", "Konstanz lies on Lake Constance.", True),
+    ("Seit wann fährt die Fähre nach Bregenz?", "Die Fähre fährt seit 2019 nach Bregenz.", True),
+    ("Where is Konstanz?", "Konstanz lies on the coast of France.", False),
+    ("Who opened the ferry to Bregenz?", "The ferry to Bregenz was opened by the Swiss president.", False),
+    # a bare answer means what the question asks: 2019 is in the source, but not as this answer
+    ("In which year did Konstanz join Switzerland?", "2019.", False),
 ])
-def test_qwen_tells_a_stated_claim_from_a_reworded_one(qwen_settings, claim, stated):
+def test_qwen_tells_a_stated_claim_from_a_reworded_one(qwen_settings, question, claim, stated):
     source = ("Die Stadt Konstanz liegt am Bodensee, nahe der Grenze zur Schweiz. "
               "Seit 2019 fährt eine Fähre von dort nach Bregenz.")
     model = embedded_model(qwen_settings)
-    assert source_states_claim(model, qwen_settings.prompts_dir, claim, source) is stated
+    probability = source_states_claim(model, qwen_settings.prompts_dir, claim, source, "Konstanz", question)
+    # a probability read from llama.cpp's log-probabilities, not a 0/1 text verdict
+    assert probability is not None and 0.0 < probability < 1.0
+    assert (probability >= qwen_settings.verify_min_yes) is stated
+
+
+@pytest.mark.slow
+def test_the_article_title_tells_the_check_who_they_are(qwen_settings):
+    # "Sie" is the Normans only through the title, as it was when the answer model read the evidence
+    source = "Sie tauften ihre Burg nach ihrer Herkunft: Montferrat hieß sie."
+    claim = "The Normans named their castle Montferrat."
+    model = embedded_model(qwen_settings)
+    with_title = source_states_claim(model, qwen_settings.prompts_dir, claim, source, "Normannen in Syrien",
+                                     "What did the Normans call their castle?")
+    assert with_title is not None and with_title >= qwen_settings.verify_min_yes

@@ -86,7 +86,9 @@ def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
         body = text.rstrip(".!?…") if marks else text  # markers go before the final punctuation, as in the CLI
         tail = text[len(body):]
         if s.get("supported"):
-            parts.append(f'<span class="sent verified">{esc(body)}{marks}{esc(tail)}</span>')
+            check = s.get("model_check")
+            how = "verified" + (f"; the model check gave {check:.2f} that the quote states it" if check is not None else "")
+            parts.append(f'<span class="sent verified" title="{esc(how)}">{esc(body)}{marks}{esc(tail)}</span>')
         else:
             reason = s.get("reason") or "not supported by the cited passage"
             parts.append(
