@@ -13,15 +13,13 @@ from .cite import CitationChecker, check_answer, citation_for
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
-from .generate import NOT_IN_ARTICLES, answer_messages, condense_question, refusal_text, source_states_claim
+from .generate import (NOT_IN_ARTICLES, answer_messages, claim_for_check, condense_question, refusal_text,
+                       source_states_claim)
 from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
 from .retrieve import Filters, Retriever
 from .store import NewsIndex
 from .types import Answer, AnswerSentence, Citation, Evidence, EvidenceSentence, RetrievedPassage
-
-
-SHORT_ANSWER_WORDS = 6  # an answer sentence this short may be a bare fragment ("1886"): check it with its question
 
 
 @dataclass
@@ -85,10 +83,7 @@ class Assistant:
         def states(claim: str, numbers: Sequence[int]) -> float | None:
             nonlocal spent
             usage = Usage()
-            if len(claim.split()) <= SHORT_ANSWER_WORDS:
-                # a bare "1886" is stated by any source that has the number; what it claims is the answer to the
-                # question (measured: 0.98 YES alone, 0.33 with the question in front, for a source about another year)
-                claim = f"{question} {claim}"
+            claim = claim_for_check(question, claim)
             source = " ".join(shown[n] for n in numbers)
             title = " / ".join(dict.fromkeys(by_n[n].article.title for n in numbers))
             probability = source_states_claim(self.model, self.settings.prompts_dir, claim, source, title, usage)
