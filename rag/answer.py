@@ -13,7 +13,7 @@ from .cite import CitationChecker, check_answer, citation_for
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
-from .generate import (NOT_IN_ARTICLES, answer_messages, claim_for_check, condense_question, refusal_text,
+from .generate import (answer_messages, claim_for_check, condense_question, declines_to_answer, refusal_text,
                        source_states_claim)
 from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
@@ -180,7 +180,7 @@ class Assistant:
             yield AnswerEvent("token", token)
         draft = "".join(pieces).strip()
         lap("generate")
-        if NOT_IN_ARTICLES.lower() in draft.lower() or not draft:
+        if not draft or declines_to_answer(draft):
             yield AnswerEvent("answer", answer=refuse("the model found no answer in the evidence", usage=usage))
             return
         checked = check_answer(draft, selection.evidence, self.checker, standalone)

@@ -13,6 +13,21 @@ from .types import Evidence
 
 LANGUAGE_NAMES = {"en": "English", "de": "German"}
 NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
+# "The names are not mentioned in the given evidence": the model's own words for NOT_IN_ARTICLES. A sentence is one
+# when it has all three, in any order (German puts them in another): a negation, a verb of saying, the evidence.
+_NEGATION = re.compile(r"\b(?:not|no|nothing|nicht|nichts|kein\w*|nirgends)\b", re.IGNORECASE)
+_SAYING = re.compile(r"\b(?:mention\w*|state[sd]?|given|provided|found|contain\w*|say|says|specif\w*|erwähnt|genannt|"
+                     r"angegeben|enthalten|gefunden|steht)\b", re.IGNORECASE)
+_EVIDENCE = re.compile(r"\b(?:evidence|articles?|sources?|passages?|Artikeln?|Belegen?|Quellen?|Textstellen?)\b",
+                       re.IGNORECASE)
+
+
+def declines_to_answer(draft: str) -> bool:
+    """The draft is NOT_IN_ARTICLES, or every sentence of it says in other words that the evidence does not say."""
+    if NOT_IN_ARTICLES.lower() in draft.lower():
+        return True
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\s*\[\d+\]", "", draft).strip()) if s]
+    return bool(sentences) and all(_NEGATION.search(s) and _SAYING.search(s) and _EVIDENCE.search(s) for s in sentences)
 
 
 @lru_cache(maxsize=32)

@@ -130,3 +130,18 @@ def test_a_name_from_the_article_title_is_not_an_invented_name(settings, tmp_pat
     untitled = check_answer(f"Nikola Tesla died in 1943 [{by_article['untitled']}].", only_untitled, checker,
                             "When did Tesla die?")
     assert not untitled.sentences[0].supported and "nikola" in untitled.sentences[0].reason
+
+
+def test_a_draft_that_says_the_evidence_does_not_say_is_a_refusal():
+    from rag.generate import declines_to_answer
+
+    assert declines_to_answer("NOT_IN_ARTICLES")
+    assert declines_to_answer("Not_in_articles.")
+    assert declines_to_answer("The names of Tesla's new partners are not mentioned in the given evidence [2].")
+    assert declines_to_answer("Count of Melfi was not mentioned in the given articles.")
+    assert declines_to_answer("Die Namen werden in den Artikeln nicht genannt [1].")
+    assert declines_to_answer("In den Belegen ist kein Name genannt. Dazu steht nichts in den Artikeln.")
+    # a real answer, even one that reports what someone did not say, is not a refusal
+    assert not declines_to_answer("The ministry did not mention the sanctions [1].")
+    assert not declines_to_answer("Choe Son Hui attended [1]. The details were not published [2].")
+    assert not declines_to_answer("The US offered a ceasefire [1]. Other terms are not mentioned in the articles.")

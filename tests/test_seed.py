@@ -14,9 +14,10 @@ QUESTIONS = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines(
     if SEED_QUESTIONS.exists() else []
 # Known miss, measured: for the German phrasing the 1.5B model names one or two of the three attendees (which ones
 # varies with the evidence and the worked example; showing the sentence that names Choe, a prompt rule, notes before the
-# answer and a second "anything missing?" call were tried and did not fix it). Kept visible as an expected failure
-# rather than weakening the check.
-KNOWN_MISSES = {"seed-02": "the 1.5B model leaves out one of the three attendees for the German question"}
+# answer and a second "anything missing?" call were tried and did not fix it). Since the model check became a
+# probability, the one sentence it writes (the ambassador only, 0.41) is flagged and the question refused. Kept visible
+# as an expected failure rather than weakening the check.
+KNOWN_MISSES = {"seed-02": "for the German question the 1.5B model names the ambassador only (or refuses)"}
 
 
 @pytest.fixture(scope="module")
