@@ -69,13 +69,18 @@ def test_full_answer_through_ollama(ollama, sample_settings):
     assert "verify" in answer.timings
 
 
+def ask_through(server, settings, question):
+    """One question answered through a FakeOllama server, which is closed afterwards."""
+    try:
+        s = settings.with_overrides(llm_backend="ollama", ollama_host=server.url, ollama_model="fake-model")
+        return Assistant(s).ask(question)
+    finally:
+        server.close()
+
+
 def test_check_falls_back_to_the_reply_text_on_a_server_without_logprobs(sample_settings):
     old = FakeOllama(logprobs=False)
-    try:
-        s = sample_settings.with_overrides(llm_backend="ollama", ollama_host=old.url, ollama_model="fake-model")
-        answer = Assistant(s).ask("What did the US offer Ukraine?")
-    finally:
-        old.close()
+    answer = ask_through(old, sample_settings, "What did the US offer Ukraine?")
     assert not answer.refused, answer.refusal_reason
     # the logprobs request came back without them, so the check asked again for the reply and read its YES
     asked_logprobs, asked_text = old.requests[-2:]
@@ -93,11 +98,7 @@ def test_a_bare_answer_is_checked_as_the_answer_to_its_question(sample_settings)
         return f"Ein 30-tägiger Waffenstillstand [{n}]."
 
     server = FakeOllama(reply=reply)
-    try:
-        s = sample_settings.with_overrides(llm_backend="ollama", ollama_host=server.url, ollama_model="fake-model")
-        answer = Assistant(s).ask("Wie lange sollte der Waffenstillstand dauern?")
-    finally:
-        server.close()
+    answer = ask_through(server, sample_settings, "Wie lange sollte der Waffenstillstand dauern?")
     assert not answer.refused, answer.sentences
     check = server.requests[-1]["messages"][-1]["content"]
     # "a 30-day ceasefire" alone is stated by any source with a 30 in it; the check sees what it answers
