@@ -60,6 +60,12 @@ def _top_logprobs(entries: Sequence[dict]) -> dict[str, float]:
     return {e["token"]: float(e["logprob"]) for e in entries if "token" in e and "logprob" in e}
 
 
+def _openai_first_token(reply: dict) -> dict[str, float]:
+    """The first token's top log-probabilities from an OpenAI-shaped chat completion (both llama.cpp bindings)."""
+    content = ((reply.get("choices") or [{}])[0].get("logprobs") or {}).get("content") or []
+    return _top_logprobs(content[0].get("top_logprobs", [])) if content else {}
+
+
 def choice_probability(model: ChatModel, messages: Sequence[ChatMessage], yes: Sequence[str], no: Sequence[str],
                        usage: Usage | None = None) -> float | None:
     """P(yes) / (P(yes) + P(no)) for the reply's first token, from the backend's log-probabilities; a backend (or an
@@ -327,8 +333,7 @@ class XLlamaCppChat:
             raise LLMError(f"llama.cpp error: {reply['error']}")
         if usage is not None and "timings" in reply:
             usage.prompt_tokens = int(reply["timings"].get("prompt_n", 0)) + int(reply["timings"].get("cache_n", 0))
-        content = ((reply.get("choices") or [{}])[0].get("logprobs") or {}).get("content") or []
-        return _top_logprobs(content[0].get("top_logprobs", [])) if content else {}
+        return _openai_first_token(reply)
 
 
 class LlamaCppPythonChat:
@@ -367,8 +372,7 @@ class LlamaCppPythonChat:
             )
         if usage is not None:
             usage.prompt_tokens = int((reply.get("usage") or {}).get("prompt_tokens", 0))
-        content = ((reply.get("choices") or [{}])[0].get("logprobs") or {}).get("content") or []
-        return _top_logprobs(content[0].get("top_logprobs", [])) if content else {}
+        return _openai_first_token(reply)
 
 
 @lru_cache(maxsize=2)
