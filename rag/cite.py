@@ -90,6 +90,18 @@ def _name_found(name: str, passage_words: set[str]) -> bool:
     return False
 
 
+def _spelled_alike(term: str, passage_words: set[str]) -> bool:
+    """A claim word the passage spells (nearly) the same, alone or inside a compound: 'machine' / 'maschinen',
+    'systems' / 'beleuchtungssysteme', 'commutators' / 'kommutatoren'. Stricter than names: no bare prefixes."""
+    stem = re.sub(r"(?:es|s)$", "", term) if len(term) >= 6 else term
+    for word in passage_words:
+        if word == term or (len(stem) >= 5 and stem in word):
+            return True
+        if abs(len(word) - len(term)) <= 3 and difflib.SequenceMatcher(None, word, term).ratio() >= 0.75:
+            return True
+    return False
+
+
 @dataclass
 class SentenceCheck:
     supported: bool
@@ -132,7 +144,8 @@ class CitationChecker:
         if not claim_words or not passage_words:
             return []
         folded = {fold(w) for w in passage_words}
-        todo = [w for w in claim_words if fold(w) not in folded]
+        # spelling first: cognates and compounds ('machine' / 'Maschinen', 'systems' / 'Beleuchtungssysteme')
+        todo = [w for w in claim_words if not _spelled_alike(fold(w), folded)]
         if not todo:
             return []
         sims = self._vectors(todo) @ self._vectors(passage_words).T

@@ -9,7 +9,7 @@ import numpy as np
 
 from .config import Settings
 from .embed import Embedder
-from .language import content_words, fold
+from .language import content_words, fold, words
 from .types import Evidence, EvidenceSentence, RetrievedPassage
 
 
@@ -35,6 +35,19 @@ def _is_label(sentence: str, title: str) -> bool:
     """A title such as 'Normans' or 'Nikola Tesla' states nothing to cite, and the evidence header already shows it;
     a news headline states a fact and stays."""
     return sentence.strip().rstrip(".") == title.strip().rstrip(".") and len(title.split()) <= 3
+
+
+# First words that point back to the sentence before ("Dies geschah bei einem Treffen ..." names no one who met):
+# such a sentence is shown with the one it leans on, or the model answers from half the fact.
+REFERS_BACK = {
+    "dies", "diese", "dieser", "dieses", "er", "sie", "es", "beide", "dort", "damals", "daraufhin",
+    "this", "these", "he", "she", "it", "they", "both", "there",
+}
+
+
+def refers_back(sentence: str) -> bool:
+    first = words(sentence[:40])
+    return bool(first) and first[0].lower() in REFERS_BACK
 
 
 @dataclass
@@ -75,9 +88,36 @@ def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: 
     # the model sees single sentences: few and focused is what a small model reads well
     pool = [(s, i) for i in kept for s in per_passage.get(i, [])]
     pool.sort(key=lambda item: -item[0].score)
-    chosen = sorted(pool[: settings.evidence_sentences], key=lambda item: (retrieved[item[1]].article.id, item[0].start))
+    chosen = _with_antecedents(pool, per_passage, [hit.article.id for hit in retrieved], settings.evidence_sentences)
+    chosen.sort(key=lambda item: (retrieved[item[1]].article.id, item[0].start))
     evidence = [
         Evidence(n, retrieved[i].passage, retrieved[i].article, sentence.score, sentence)
         for n, (sentence, i) in enumerate(chosen, 1)
     ]
     return EvidenceSelection(evidence, round(best, 4), [retrieved[i] for _, i in ranked[:3]])
+
+
+def _with_antecedents(pool: list[tuple[EvidenceSentence, int]], per_passage: dict[int, list[EvidenceSentence]],
+                      article_ids: list[str], limit: int) -> list[tuple[EvidenceSentence, int]]:
+    """The best `limit` sentences, each once (neighbouring passages share a sentence), where a sentence that refers
+    back brings the sentence before it in its passage (at the cost of the lowest-scoring one)."""
+    chosen: list[tuple[EvidenceSentence, int]] = []
+    taken: set[tuple[str, int]] = set()
+
+    def take(sentence: EvidenceSentence, i: int) -> None:
+        chosen.append((sentence, i))
+        taken.add((article_ids[i], sentence.start))
+
+    for sentence, i in pool:
+        if len(chosen) >= limit:
+            break
+        if (article_ids[i], sentence.start) in taken:
+            continue
+        siblings = per_passage[i]
+        position = next(k for k, s in enumerate(siblings) if s.start == sentence.start)
+        if refers_back(sentence.text) and position > 0 and len(chosen) <= limit - 2:
+            before = siblings[position - 1]
+            if (article_ids[i], before.start) not in taken:
+                take(before, i)
+        take(sentence, i)
+    return chosen

@@ -145,3 +145,15 @@ def test_a_draft_that_says_the_evidence_does_not_say_is_a_refusal():
     assert not declines_to_answer("The ministry did not mention the sanctions [1].")
     assert not declines_to_answer("Choe Son Hui attended [1]. The details were not published [2].")
     assert not declines_to_answer("The US offered a ceasefire [1]. Other terms are not mentioned in the articles.")
+
+
+def test_words_spelled_alike_across_languages_are_aligned(sample_settings):
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    passage = ("Das Unternehmen installierte Lichtbogenbeleuchtungssysteme, die von Tesla entworfen wurden, und hatte "
+               "Entwürfe für Kommutatoren für dynamoelektrische Maschinen.")
+    # cognates ('machines' / 'Maschinen', 'commutators' / 'Kommutatoren') and a compound's tail ('systems' /
+    # '...beleuchtungssysteme') are the passage's own words, not additions
+    unaligned = checker.unaligned_words("The company installed lighting systems and commutators for machines.", passage)
+    assert not {"systems", "commutators", "machines", "installed"} & set(unaligned)
+    # a word with no counterpart at all is still reported
+    assert "sanctions" in checker.unaligned_words("The company faced sanctions.", passage)
