@@ -38,11 +38,13 @@ def _is_label(sentence: str, title: str) -> bool:
 
 
 # First words that point back to the sentence before ("Dies geschah bei einem Treffen ..." names no one who met):
-# such a sentence is shown with the one it leans on, or the model answers from half the fact.
+# the best evidence sentences are shown with the one they lean on, or the model answers from half the fact.
+# ("Es"/"It"/"There" are left out: mostly placeholders, "Es ist umstritten, ob ...", not references.)
 REFERS_BACK = {
-    "dies", "diese", "dieser", "dieses", "er", "sie", "es", "beide", "dort", "damals", "daraufhin",
-    "this", "these", "he", "she", "it", "they", "both", "there",
+    "dies", "diese", "dieser", "dieses", "er", "sie", "beide", "dort", "damals", "daraufhin",
+    "this", "these", "he", "she", "they", "both",
 }
+LEADING_SENTENCES = 2  # only these bring their antecedent: further down, it displaced better evidence (measured)
 
 
 def refers_back(sentence: str) -> bool:
@@ -99,8 +101,8 @@ def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: 
 
 def _with_antecedents(pool: list[tuple[EvidenceSentence, int]], per_passage: dict[int, list[EvidenceSentence]],
                       article_ids: list[str], limit: int) -> list[tuple[EvidenceSentence, int]]:
-    """The best `limit` sentences, each once (neighbouring passages share a sentence), where a sentence that refers
-    back brings the sentence before it in its passage (at the cost of the lowest-scoring one)."""
+    """The best `limit` sentences, each once (neighbouring passages share a sentence), where a leading sentence that
+    refers back brings the sentence before it in its passage (at the cost of the lowest-scoring one)."""
     chosen: list[tuple[EvidenceSentence, int]] = []
     taken: set[tuple[str, int]] = set()
 
@@ -108,14 +110,14 @@ def _with_antecedents(pool: list[tuple[EvidenceSentence, int]], per_passage: dic
         chosen.append((sentence, i))
         taken.add((article_ids[i], sentence.start))
 
-    for sentence, i in pool:
+    for rank, (sentence, i) in enumerate(pool):
         if len(chosen) >= limit:
             break
         if (article_ids[i], sentence.start) in taken:
             continue
         siblings = per_passage[i]
         position = next(k for k, s in enumerate(siblings) if s.start == sentence.start)
-        if refers_back(sentence.text) and position > 0 and len(chosen) <= limit - 2:
+        if rank < LEADING_SENTENCES and refers_back(sentence.text) and position > 0 and len(chosen) <= limit - 2:
             before = siblings[position - 1]
             if (article_ids[i], before.start) not in taken:
                 take(before, i)
