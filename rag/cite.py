@@ -189,6 +189,27 @@ class CitationChecker:
         return SentenceCheck(True, support, "", span, focus)
 
 
+def names_elsewhere(claim: str, cited: Sequence[int], evidence: Sequence[Evidence], question: str = "",
+                    most: int = 2) -> list[int]:
+    """Shown sentences of the cited articles that hold the claim's names its cited sentences lack: "Choe and Matsegora
+    attended [3]" where only [1] names Choe gets [1] too, so every name in the answer opens on its own highlight."""
+    by_n = {e.n: e for e in evidence}
+    articles = {by_n[n].article.id for n in cited}
+    known = {fold(w) for w in words(question)} | {fold(w) for n in cited for w in words(by_n[n].article.title)}
+    cited_words = {fold(w) for n in cited for w in words(by_n[n].sentence.text)}
+    missing = {name for name in names_in(claim) - known if not _name_found(name, cited_words)}
+    added: list[int] = []
+    while missing and len(added) < most:
+        covers = [(len({m for m in missing if _name_found(m, {fold(w) for w in words(e.sentence.text)})}), e.n)
+                  for e in evidence if e.article.id in articles and e.n not in cited and e.n not in added]
+        count, best = max(covers, default=(0, 0))
+        if not count:
+            break
+        added.append(best)
+        missing = {m for m in missing if not _name_found(m, {fold(w) for w in words(by_n[best].sentence.text)})}
+    return sorted(added)
+
+
 @dataclass
 class CheckedAnswer:
     sentences: list[AnswerSentence]
@@ -264,6 +285,10 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
         elif supported_by and not reason.startswith("citation"):
             reason = ""
         support = max((checks[n].support for n in valid), default=0.0)
+        if supported_by:
+            for n in names_elsewhere(claim, supported_by, evidence, question):
+                valid = sorted([*valid, n])
+                best_quote.setdefault(n, (0.0, (by_n[n].sentence.start, by_n[n].sentence.end)))
         sentences.append(AnswerSentence(claim, valid, bool(supported_by), reason, support))
 
     citations = []

@@ -157,3 +157,19 @@ def test_words_spelled_alike_across_languages_are_aligned(sample_settings):
     assert not {"systems", "commutators", "machines", "installed"} & set(unaligned)
     # a word with no counterpart at all is still reported
     assert "sanctions" in checker.unaligned_words("The company faced sanctions.", passage)
+
+
+def test_a_name_from_another_shown_sentence_gets_that_sentence_cited_too(sample_settings):
+    question = "Wer nahm an dem Treffen in Pjöngjang teil?"
+    evidence, checker = evidence_for(sample_settings, question)
+    choe = next(e.n for e in evidence if "Choe Son Hui" in e.sentence.text)
+    matsegora = next(e.n for e in evidence if "Matsegora" in e.sentence.text)
+    checked = check_answer(f"Choe Son Hui und der Botschafter Alexander Matsegora nahmen an dem Treffen teil [{matsegora}].",
+                           evidence, checker, question)
+    sentence = checked.sentences[0]
+    # each name now opens on a highlight that holds it
+    assert sentence.supported and sentence.citations == sorted([choe, matsegora])
+    assert {c.n: c.quote for c in checked.citations}[choe] == next(e.sentence.text for e in evidence if e.n == choe)
+    # a sentence whose cited evidence already holds all its names keeps its one citation
+    alone = check_answer(f"Alexander Matsegora nahm an den Verhandlungen teil [{matsegora}].", evidence, checker, question)
+    assert alone.sentences[0].citations == [matsegora]
