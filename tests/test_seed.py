@@ -12,12 +12,12 @@ from conftest import SEED_QUESTIONS
 # ../shared sits beside the checkout on developer machines and in CI
 QUESTIONS = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()] \
     if SEED_QUESTIONS.exists() else []
-# Known miss, measured: for the German phrasing the 1.5B model names one or two of the three attendees (which ones
-# varies with the evidence and the worked example; showing the sentence that names Choe, a prompt rule, notes before the
-# answer and a second "anything missing?" call were tried and did not fix it). Since the model check became a
-# probability, the one sentence it writes (the ambassador only, 0.41) is flagged and the question refused. Kept visible
-# as an expected failure rather than weakening the check.
-KNOWN_MISSES = {"seed-02": "for the German question the 1.5B model names the ambassador only (or refuses)"}
+# Known miss, measured: for the German phrasing the 1.5B model names two of the three attendees. The evidence now
+# holds the sentence that names Choe Son Hui (a leading "Dies geschah ..." brings the sentence it points to), and the
+# answer names Choe and Matsegora citing [1][3] (check 0.66), but it leaves out Rudenko, whom the evidence names as the
+# one Choe met. A prompt rule, a per-sentence worked example, notes before the answer and a second "anything missing?"
+# call were tried and did not change that. Kept visible as an expected failure rather than weakening the test.
+KNOWN_MISSES = {"seed-02": "for the German question the 1.5B model names Choe and Matsegora but leaves out Rudenko"}
 
 
 @pytest.fixture(scope="module")
