@@ -194,19 +194,20 @@ def names_elsewhere(claim: str, cited: Sequence[int], evidence: Sequence[Evidenc
     """Shown sentences of the cited articles that hold the claim's names its cited sentences lack: "Choe and Matsegora
     attended [3]" where only [1] names Choe gets [1] too, so every name in the answer opens on its own highlight."""
     by_n = {e.n: e for e in evidence}
+    sentence_words = {e.n: {fold(w) for w in words(e.sentence.text)} for e in evidence}
     articles = {by_n[n].article.id for n in cited}
     known = {fold(w) for w in words(question)} | {fold(w) for n in cited for w in words(by_n[n].article.title)}
-    cited_words = {fold(w) for n in cited for w in words(by_n[n].sentence.text)}
+    cited_words = set().union(*(sentence_words[n] for n in cited))
     missing = {name for name in names_in(claim) - known if not _name_found(name, cited_words)}
+    candidates = [e.n for e in evidence if e.article.id in articles and e.n not in cited]
     added: list[int] = []
     while missing and len(added) < most:
-        covers = [(len({m for m in missing if _name_found(m, {fold(w) for w in words(e.sentence.text)})}), e.n)
-                  for e in evidence if e.article.id in articles and e.n not in cited and e.n not in added]
-        count, best = max(covers, default=(0, 0))
+        count, best = max(((sum(_name_found(m, sentence_words[n]) for m in missing), n)
+                           for n in candidates if n not in added), default=(0, 0))
         if not count:
             break
         added.append(best)
-        missing = {m for m in missing if not _name_found(m, {fold(w) for w in words(by_n[best].sentence.text)})}
+        missing = {m for m in missing if not _name_found(m, sentence_words[best])}
     return sorted(added)
 
 
