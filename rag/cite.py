@@ -63,6 +63,13 @@ TRANSLATED_WORDS = {
     "university", "company", "conference", "council", "court", "party", "war", "world", "national", "international",
     "general", "measures", "weights", "institute", "academy", "museum", "street", "square", "palace",
 }
+# "entstand im Jahr 1886": German capitalises the noun, but it names no one, and a passage that gives the year need not
+# say "Jahr"; the number itself is checked as a number. Neither a name nor a word that must align.
+CALENDAR_NOUNS = {
+    "year", "years", "month", "months", "week", "weeks", "day", "days", "decade", "decades", "century", "jahr", "jahre", "jahren", "jahres", "jahrzehnt", "jahrhundert", "jahrhunderts", "monat", "monate", "monaten",
+    "woche", "wochen", "tag", "tage", "tagen", "januar", "februar", "maerz", "mai", "juni", "juli", "august",
+    "september", "oktober", "november", "dezember",
+}
 
 
 def names_in(text: str) -> set[str]:
@@ -73,7 +80,7 @@ def names_in(text: str) -> set[str]:
     found = set()
     for i, token in enumerate(tokens):
         bare = re.sub(r"['’]s$", "", token)
-        if not bare[:1].isupper() or len(bare) < 3 or bare.lower() in TRANSLATED_WORDS:
+        if not bare[:1].isupper() or len(bare) < 3 or bare.lower() in TRANSLATED_WORDS or fold(bare) in CALENDAR_NOUNS:
             continue
         if i == 0 and bare.lower() in stop:
             continue
@@ -139,7 +146,8 @@ class CitationChecker:
     def unaligned_words(self, claim: str, passage_text: str) -> list[str]:
         """Content words of the claim with no counterpart in the passage, in either language: 'sanctions' has none
         in a passage that never mentions Sanktionen, however close the topic."""
-        claim_words = [w for w in dict.fromkeys(content_words(claim)) if len(w) >= 4 and not w.isdigit()]
+        claim_words = [w for w in dict.fromkeys(content_words(claim))
+                       if len(w) >= 4 and not w.isdigit() and fold(w) not in CALENDAR_NOUNS]
         passage_words = list(dict.fromkeys(content_words(passage_text)))
         if not claim_words or not passage_words:
             return []

@@ -91,6 +91,32 @@ def test_decade_claim_checks_against_german_decade(sample_settings):
     assert checked.sentences[0].supported, checked.sentences[0].reason
 
 
+def test_a_german_year_phrase_is_not_an_invented_name(sample_settings):
+    from rag.cite import CitationChecker
+    from rag.types import ArticleInfo, Evidence, EvidenceSentence, Passage, Sentence
+
+    text = ("Nachdem Tesla Edisons Firma verlassen hatte, verbündete sich Tesla 1886 mit zwei Geschäftsleuten, Robert Lane "
+            "und Benjamin Vail, die sich bereit erklärten, ein Elektrikunternehmen in Teslas Namen, Tesla Electric Light & "
+            "Manufacturing zu finanzieren.")
+    article = ArticleInfo(id="t", title="Tesla", source="", url="", published="", language="de", path="",
+                          content_hash="", passage_ids=["t#0"], text=text)
+    passage = Passage(id="t#0", article_id="t", text=text, start=0, end=len(text), sentences=(Sentence(0, len(text)),))
+    e = Evidence(1, passage, article, 1.0, EvidenceSentence(0, len(text), text, 1.0))
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    # "Jahr" is a capitalised German noun, not a name the passage lacks, nor a word it must have: the year is checked
+    # as a number
+    question = "Wann entstand die Partnerschaft zwischen Tesla, Lane und Vail?"
+    checked = check_answer("Die Partnerschaft zwischen Tesla, Lane und Vail entstand im Jahr 1886 [1].", [e], checker,
+                           question)
+    assert checked.sentences[0].supported, checked.sentences[0].reason
+    wrong_year = check_answer("Die Partnerschaft entstand im Jahr 1887 [1].", [e], checker, question)
+    assert not wrong_year.sentences[0].supported and "1887" in wrong_year.sentences[0].reason
+    invented = check_answer("Die Partnerschaft entstand im Jahr 1886 in Chicago [1].", [e], checker, question)
+    assert not invented.sentences[0].supported and "chicago" in invented.sentences[0].reason
+    ended = check_answer("Die Partnerschaft wurde im Jahr 1886 von Edison gekündigt [1].", [e], checker, question)
+    assert not ended.sentences[0].supported
+
+
 def test_german_nouns_from_the_question_are_not_invented_names(sample_settings):
     question = "Welches Angebot machten die USA der Ukraine?"
     evidence, checker = evidence_for(sample_settings, question)

@@ -12,12 +12,6 @@ from conftest import SEED_QUESTIONS
 # ../shared sits beside the checkout on developer machines and in CI
 QUESTIONS = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()] \
     if SEED_QUESTIONS.exists() else []
-# Known miss, measured: for the German phrasing the 1.5B model names two of the three attendees. The evidence now
-# holds the sentence that names Choe Son Hui (a leading "Dies geschah ..." brings the sentence it points to), and the
-# answer names Choe and Matsegora citing [1][3] (check 0.66), but it leaves out Rudenko, whom the evidence names as the
-# one Choe met. A prompt rule, a per-sentence worked example, notes before the answer and a second "anything missing?"
-# call were tried and did not change that. Kept visible as an expected failure rather than weakening the test.
-KNOWN_MISSES = {"seed-02": "for the German question the 1.5B model names Choe and Matsegora but leaves out Rudenko"}
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +23,7 @@ def assistant(sample_index_dir):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
-def test_seed_question(assistant, question, request):
-    if question["id"] in KNOWN_MISSES:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN_MISSES[question["id"]], strict=False))
+def test_seed_question(assistant, question):
     answer = assistant.ask(question["question"])
     print(question["id"], "->", answer.answer, answer.refusal_reason)
     if not question["answerable"]:
