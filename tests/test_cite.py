@@ -3,6 +3,7 @@ from rag.embed import get_embedder
 from rag.evidence import select_evidence
 from rag.retrieve import Retriever
 from rag.store import NewsIndex
+from rag.types import ArticleInfo, Evidence, EvidenceSentence, Passage, Sentence
 
 
 def test_marker_variants_are_normalised():
@@ -77,31 +78,26 @@ def test_decades_match_across_languages():
     assert 90 in numbers_in("seit den 90er Jahren")
 
 
-def test_decade_claim_checks_against_german_decade(sample_settings):
-    from rag.cite import CitationChecker
-    from rag.types import ArticleInfo, Evidence, EvidenceSentence, Passage, Sentence
-
-    text = "Seit den 90er Jahren wächst das Interesse an Tesla wieder."
-    article = ArticleInfo(id="t", title="Tesla", source="", url="", published="", language="de", path="",
+def one_sentence_evidence(text: str, title: str = "Tesla") -> Evidence:
+    """Evidence [1]: an article of one German sentence, shown whole."""
+    article = ArticleInfo(id="t", title=title, source="", url="", published="", language="de", path="",
                           content_hash="", passage_ids=["t#0"], text=text)
     passage = Passage(id="t#0", article_id="t", text=text, start=0, end=len(text), sentences=(Sentence(0, len(text)),))
-    e = Evidence(1, passage, article, 1.0, EvidenceSentence(0, len(text), text, 1.0))
+    return Evidence(1, passage, article, 1.0, EvidenceSentence(0, len(text), text, 1.0))
+
+
+def test_decade_claim_checks_against_german_decade(sample_settings):
+    e = one_sentence_evidence("Seit den 90er Jahren wächst das Interesse an Tesla wieder.")
     checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
     checked = check_answer("Interest in Tesla grew again in the 1990s [1].", [e], checker)
     assert checked.sentences[0].supported, checked.sentences[0].reason
 
 
 def test_a_german_year_phrase_is_not_an_invented_name(sample_settings):
-    from rag.cite import CitationChecker
-    from rag.types import ArticleInfo, Evidence, EvidenceSentence, Passage, Sentence
-
     text = ("Nachdem Tesla Edisons Firma verlassen hatte, verbündete sich Tesla 1886 mit zwei Geschäftsleuten, Robert Lane "
             "und Benjamin Vail, die sich bereit erklärten, ein Elektrikunternehmen in Teslas Namen, Tesla Electric Light & "
             "Manufacturing zu finanzieren.")
-    article = ArticleInfo(id="t", title="Tesla", source="", url="", published="", language="de", path="",
-                          content_hash="", passage_ids=["t#0"], text=text)
-    passage = Passage(id="t#0", article_id="t", text=text, start=0, end=len(text), sentences=(Sentence(0, len(text)),))
-    e = Evidence(1, passage, article, 1.0, EvidenceSentence(0, len(text), text, 1.0))
+    e = one_sentence_evidence(text)
     checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
     # "Jahr" is a capitalised German noun, not a name the passage lacks, nor a word it must have: the year is checked
     # as a number
