@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     n_ctx: int = 4096
     n_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     max_answer_tokens: int = 256
+    # Embedded model: reusing the cached start of the previous prompt shifts llama.cpp's numerics enough to flip a
+    # greedy choice, so the same question got a different answer depending on what was asked before (measured: the
+    # German seed question lost a name after one question, kept it after another). Off: every answer and follow-up
+    # rewrite evaluates its whole prompt, as the first question does (~10 s more per answer on 2 cores). The claim checks
+    # still reuse their shared prefix; they always follow the same answer prompt, so they repeat too.
+    reuse_answer_prompt: bool = False
     temperature: float = 0.0
     models_dir: Path | None = Field(None, description="where assembled GGUF files live; default <venv>/share/newsrag")
 

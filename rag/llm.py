@@ -265,7 +265,7 @@ class XLlamaCppChat:
 
     backend = "llamacpp"
 
-    def __init__(self, path: Path, n_ctx: int, n_threads: int, name: str) -> None:
+    def __init__(self, path: Path, n_ctx: int, n_threads: int, name: str, reuse_answer_prompt: bool = False) -> None:
         import xllamacpp
 
         params = xllamacpp.CommonParams()
@@ -279,14 +279,15 @@ class XLlamaCppChat:
         params.hostnames = ["127.0.0.1"]  # its request loop binds loopback only
         self._server = xllamacpp.Server(params)
         self.model = name
+        self._reuse_answer_prompt = reuse_answer_prompt
         self._lock = threading.Lock()
 
     def stream(self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float,
                usage: Usage | None = None) -> Iterator[str]:
         request = {
             "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "max_tokens": max_tokens, "temperature": temperature, "stream": True, "cache_prompt": True,
-            "seed": 0,
+            "max_tokens": max_tokens, "temperature": temperature, "stream": True,
+            "cache_prompt": self._reuse_answer_prompt, "seed": 0,
         }
         chunks: queue.Queue = queue.Queue()
         done = object()
@@ -341,16 +342,19 @@ class LlamaCppPythonChat:
 
     backend = "llamacpp"
 
-    def __init__(self, path: Path, n_ctx: int, n_threads: int, name: str) -> None:
+    def __init__(self, path: Path, n_ctx: int, n_threads: int, name: str, reuse_answer_prompt: bool = False) -> None:
         from llama_cpp import Llama
 
         self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False, seed=0)
         self.model = name
+        self._reuse_answer_prompt = reuse_answer_prompt
         self._lock = threading.Lock()
 
     def stream(self, messages: Sequence[ChatMessage], max_tokens: int, temperature: float,
                usage: Usage | None = None) -> Iterator[str]:
         with self._lock:
+            if not self._reuse_answer_prompt:
+                self._llm.reset()  # evaluate the whole prompt again, as on the first call
             pieces = self._llm.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],
                 max_tokens=max_tokens, temperature=temperature, stream=True,
@@ -376,15 +380,15 @@ class LlamaCppPythonChat:
 
 
 @lru_cache(maxsize=2)
-def _embedded(path: str, n_ctx: int, n_threads: int, name: str, binding: str) -> ChatModel:
+def _embedded(path: str, n_ctx: int, n_threads: int, name: str, binding: str, reuse_answer_prompt: bool) -> ChatModel:
     if binding in ("auto", "xllamacpp"):
         try:
-            return XLlamaCppChat(Path(path), n_ctx, n_threads, name)
+            return XLlamaCppChat(Path(path), n_ctx, n_threads, name, reuse_answer_prompt)
         except ImportError:
             if binding == "xllamacpp":
                 raise LLMError("xllamacpp is not installed: pip install xllamacpp") from None
     try:
-        return LlamaCppPythonChat(Path(path), n_ctx, n_threads, name)
+        return LlamaCppPythonChat(Path(path), n_ctx, n_threads, name, reuse_answer_prompt)
     except ImportError:
         raise LLMError("no llama.cpp binding: pip install xllamacpp (or 'newsrag[llamacpp-python]')") from None
 
@@ -392,7 +396,8 @@ def _embedded(path: str, n_ctx: int, n_threads: int, name: str, binding: str) ->
 def embedded_model(settings: Settings) -> ChatModel:
     path = resolve_model_path(settings)
     name = settings.llamacpp_model if settings.llamacpp_model in PACKAGED_MODELS else path.name
-    return _embedded(str(path), settings.n_ctx, settings.n_threads, name, settings.llamacpp_binding)
+    return _embedded(str(path), settings.n_ctx, settings.n_threads, name, settings.llamacpp_binding,
+                     settings.reuse_answer_prompt)
 
 
 # --- choosing a backend --------------------------------------------------------------------------------------------

@@ -39,3 +39,15 @@ def test_seed_question(assistant, question):
         for n in sentence.citations:
             citation = next(c for c in answer.citations if c.n == n)
             assert citation.quote in citation.text
+
+
+@pytest.mark.slow
+def test_an_answer_does_not_depend_on_the_questions_asked_before_it(assistant):
+    # with the embedded model's prompt cache reused, this German answer lost a name after one question and kept it
+    # after another; each answer now evaluates its whole prompt
+    question = "Wer nahm an dem Treffen in Pjöngjang teil?"
+    first = assistant.ask(question)
+    assistant.ask("Who is Kim Jong Gyu?")
+    again = assistant.ask(question)
+    assert again.answer == first.answer
+    assert [s.supported for s in again.sentences] == [s.supported for s in first.sentences]
