@@ -66,7 +66,8 @@ TRANSLATED_WORDS = {
 # "entstand im Jahr 1886": German capitalises the noun, but it names no one, and a passage that gives the year need not
 # say "Jahr"; the number itself is checked as a number. Neither a name nor a word that must align.
 CALENDAR_NOUNS = {
-    "year", "years", "month", "months", "week", "weeks", "day", "days", "decade", "decades", "century", "jahr", "jahre", "jahren", "jahres", "jahrzehnt", "jahrhundert", "jahrhunderts", "monat", "monate", "monaten",
+    "year", "years", "month", "months", "week", "weeks", "day", "days", "decade", "decades", "century",
+    "jahr", "jahre", "jahren", "jahres", "jahrzehnt", "jahrhundert", "jahrhunderts", "monat", "monate", "monaten",
     "woche", "wochen", "tag", "tage", "tagen", "januar", "februar", "maerz", "mai", "juni", "juli", "august",
     "september", "oktober", "november", "dezember",
 }

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     # greedy choice, so the same question got a different answer depending on what was asked before (measured: the
     # German seed question lost a name after one question, kept it after another). Off: every answer and follow-up
     # rewrite evaluates its whole prompt, as the first question does (~10 s more per answer on 2 cores). The claim checks
-    # still reuse their shared prefix; they always follow the same answer prompt, so they repeat too.
+    # still reuse their cached prefix (a full one costs ~10 s per sentence): their probabilities can move by ~0.02.
     reuse_answer_prompt: bool = False
     temperature: float = 0.0
     models_dir: Path | None = Field(None, description="where assembled GGUF files live; default <venv>/share/newsrag")
