@@ -1,4 +1,4 @@
-"""The question-answering pipeline: condense -> retrieve -> evidence -> gate -> generate -> cite -> verify.
+"""The question-answering pipeline: condense -> retrieve -> evidence -> gates -> generate -> cite -> verify.
 The CLI, the web page and the evaluation all call Assistant; there is no second pipeline."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from .cite import CitationChecker, check_answer, citation_for
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
-from .generate import (answer_messages, claim_for_check, condense_question, declines_to_answer, refusal_text,
-                       source_states_claim)
+from .generate import (answer_messages, claim_for_check, condense_question, declines_to_answer,
+                       evidence_answers_question, refusal_text, source_states_claim)
 from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
 from .retrieve import Filters, Retriever
@@ -171,6 +171,18 @@ class Assistant:
                 f"< {settings.refuse_below:.2f})"))
             return
 
+        asked = Usage()  # the backends set a Usage per request; the answerability check's tokens are added below
+        if settings.answerable_min_yes > 0:
+            yield AnswerEvent("status", "Checking that the evidence answers the question…")
+            answerable = evidence_answers_question(self.model, settings.prompts_dir, standalone, selection.evidence,
+                                                   asked)
+            lap("answerable")
+            if answerable is not None and answerable < settings.answerable_min_yes:
+                yield AnswerEvent("answer", answer=refuse(
+                    f"the model found that the evidence does not answer the question (its probability of yes "
+                    f"{answerable:.2f} < {settings.answerable_min_yes:.2f})", usage=asked))
+                return
+
         yield AnswerEvent("status", "Writing the answer…")
         messages = answer_messages(settings.prompts_dir, standalone, selection.evidence, language)
         usage = Usage()
@@ -179,6 +191,7 @@ class Assistant:
             pieces.append(token)
             yield AnswerEvent("token", token)
         draft = "".join(pieces).strip()
+        usage.prompt_tokens += asked.prompt_tokens
         lap("generate")
         if not draft or declines_to_answer(draft):
             yield AnswerEvent("answer", answer=refuse("the model found no answer in the evidence", usage=usage))

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # refuses 2.5% (en) / 0% (de) of questions whose gold paragraph is indexed, 17.5% / 8% of those whose is not
     refuse_below: float = 0.25
 
+    # before the answer is written, the model is asked whether the evidence states the answer at all (one short call,
+    # ~5 s here); below this probability of YES the assistant refuses. 0 turns the check off. See README (Evaluation)
+    # for what it measured on xquad-de-dev.
+    answerable_min_yes: float = 0.7
+
     # answer checking
     support_threshold: float = 0.45
     # after the embedding and word checks, the model itself is asked whether each cited quote states its sentence

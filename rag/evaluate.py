@@ -238,7 +238,7 @@ def classify_error(row: dict[str, Any], supported: Sequence[bool]) -> str:
 
 # --- aggregate ------------------------------------------------------------------------------------------------------
 
-STAGES = ("condense", "retrieve", "evidence", "generate", "check", "total")
+STAGES = ("condense", "retrieve", "evidence", "answerable", "generate", "check", "verify", "total")
 
 
 def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -57,19 +57,24 @@ def _fence(text: str) -> str:
     return re.sub(r"^\s*\[(\d+)\]", r"(\1)", text, flags=re.MULTILINE).replace("Question:", "Question -")
 
 
-def answer_messages(prompts_dir: Path, question: str, evidence: Sequence[Evidence], language: str) -> list[ChatMessage]:
-    language_name = LANGUAGE_NAMES.get(language, "the language of the question")
-    # grouped by article, in the article's own order, so the model reads each article's passages as prose
+def evidence_text(prompts_dir: Path, evidence: Sequence[Evidence]) -> str:
+    """The numbered evidence sentences as the model reads them: grouped by article, in the article's own order, so
+    each article's sentences read as prose."""
     groups: dict[str, list[Evidence]] = {}
     for e in evidence:
         groups.setdefault(e.article.id, []).append(e)
-    blocks = "\n\n".join(
+    return "\n\n".join(
         render(prompts_dir, "evidence_article.txt", title=_fence(items[0].article.title),
                published=items[0].article.published or "undated",
                passages="\n".join(render(prompts_dir, "evidence_block.txt", n=e.n, text=_fence(e.sentence.text))
                                   for e in items))
         for items in groups.values()
     )
+
+
+def answer_messages(prompts_dir: Path, question: str, evidence: Sequence[Evidence], language: str) -> list[ChatMessage]:
+    language_name = LANGUAGE_NAMES.get(language, "the language of the question")
+    blocks = evidence_text(prompts_dir, evidence)
     # one worked example (fictional, so it cannot leak a fact into an answer unnoticed: the checker would flag it)
     example = [
         ChatMessage("user", render(prompts_dir, "answer_user.txt", evidence=render(prompts_dir, "example_evidence.txt"),
@@ -138,4 +143,27 @@ def source_states_claim(model: ChatModel, prompts_dir: Path, claim: str, source:
         messages.append(ChatMessage("assistant", verdict))
     messages.append(ChatMessage("user", render(prompts_dir, "verify_user.txt", title=_fence(title) or "untitled",
                                                source=_fence(source), claim=claim)))
+    return choice_probability(model, messages, yes=("YES", "JA"), no=("NO", "NEIN"), usage=usage)
+
+
+@lru_cache(maxsize=4)
+def _answerable_examples(prompts_dir: Path) -> tuple[tuple[str, str], ...]:
+    lines = (prompts_dir / "answerable_examples.txt").read_text(encoding="utf-8").splitlines()
+    return tuple((verdict, question.strip()) for verdict, _, question in
+                 (line.partition(" ") for line in lines if line.startswith(("YES ", "NO "))))
+
+
+def evidence_answers_question(model: ChatModel, prompts_dir: Path, question: str, evidence: Sequence[Evidence],
+                              usage: Usage | None = None) -> float | None:
+    """The model's probability that the evidence states the answer to the question, asked before it writes one: with
+    the answering paragraph missing, the neighbouring ones of the same article still pass the similarity gate, and the
+    1.5B model then answers from them and its claim check agrees. None when it answers neither YES nor NO."""
+    example_evidence = render(prompts_dir, "example_evidence.txt")
+    messages = [ChatMessage("system", render(prompts_dir, "answerable_system.txt"))]
+    for verdict, example_question in _answerable_examples(prompts_dir):
+        messages.append(ChatMessage("user", render(prompts_dir, "answerable_user.txt", evidence=example_evidence,
+                                                   question=example_question)))
+        messages.append(ChatMessage("assistant", verdict))
+    messages.append(ChatMessage("user", render(prompts_dir, "answerable_user.txt",
+                                               evidence=evidence_text(prompts_dir, evidence), question=_fence(question))))
     return choice_probability(model, messages, yes=("YES", "JA"), no=("NO", "NEIN"), usage=usage)

@@ -79,6 +79,8 @@ class FakeOllama:
     @staticmethod
     def _ceasefire_reply(messages):
         user = messages[-1]["content"]
+        if messages[0]["content"].startswith("You decide whether evidence sentences"):  # does the evidence answer?
+            return "YES" if "30-tägigen" in user else "NO"
         if user.startswith("Article:"):  # the claim check: the quote states the ceasefire offer
             return "YES" if "30-tägigen" in user and "30-day" in user else "NO"
         match = re.search(r"^\[(\d+)\][^\n]*30-tägigen", user, flags=re.MULTILINE)

@@ -9,11 +9,13 @@ class CountingModel:
     """The real embedded model, counting calls (to prove the gate refuses without asking it)."""
 
     def __init__(self, inner):
-        self.inner, self.backend, self.model, self.calls, self.checks = inner, inner.backend, inner.model, 0, 0
+        self.inner, self.backend, self.model = inner, inner.backend, inner.model
+        self.calls = self.checks = self.answerable_checks = 0
 
     def stream(self, messages, *args, **kwargs):
         self.calls += 1
         self.checks += messages[0].content.startswith("You check whether a source sentence states a claim")
+        self.answerable_checks += messages[0].content.startswith("You decide whether evidence sentences")
         yield from self.inner.stream(messages, *args, **kwargs)
 
 
@@ -37,8 +39,10 @@ def test_streams_tokens_then_a_checked_answer(sample_settings):
     kinds = [e.kind for e in events]
     assert kinds[-1] == "answer" and kinds.count("token") >= 2
     answer = events[-1].answer
-    # one call writes the answer; the rest are the model-based check (one or two per sentence the other checks passed)
-    assert model.calls - model.checks == 1
+    # one call asks whether the evidence answers at all, one writes the answer; the rest are the model-based check
+    # (one or two per sentence the other checks passed)
+    assert model.answerable_checks == 1 and "answerable" in answer.timings
+    assert model.calls - model.checks - model.answerable_checks == 1
     checked = [s for s in answer.sentences if s.supported or "model-based" in s.reason]
     if "verify" in answer.timings:
         assert len(checked) <= model.checks <= 2 * len(checked)
@@ -69,3 +73,10 @@ def test_article_text_cannot_fake_evidence_blocks(sample_settings):
     user = messages[-1].content
     assert "\n[9]" not in user and "(9) Question -" in user
     assert user.rstrip().endswith("square brackets after every sentence.")
+
+
+def test_the_answerability_check_can_be_switched_off(sample_settings):
+    model = CountingModel(embedded_model(sample_settings))
+    answer = Assistant(sample_settings.with_overrides(answerable_min_yes=0), model=model).ask(
+        "What did the US offer Ukraine?")
+    assert model.answerable_checks == 0 and "answerable" not in answer.timings and "generate" in answer.timings

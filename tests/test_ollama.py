@@ -55,8 +55,13 @@ def test_full_answer_through_ollama(ollama, sample_settings):
     assert "30-day" in answer.answer
     assert answer.sentences[0].supported
     assert "30-tägigen Waffenstillstand" in answer.citations[0].quote
-    assert answer.prompt_tokens == 2 * 321  # the answer and the check of its one sentence, as the server counted
-    answer_request, check_request = ollama.requests[-2:]
+    # whether the evidence answers, the answer, and the check of its one sentence, as the server counted
+    assert answer.prompt_tokens == 3 * 321
+    answerable_request, answer_request, check_request = ollama.requests[-3:]
+    # before writing, the model is asked whether the evidence answers the question at all: one first-token request
+    assert answerable_request["stream"] is False and answerable_request["logprobs"] is True
+    assert "Question: What did the US offer Ukraine?" in answerable_request["messages"][-1]["content"]
+    assert "30-tägigen Waffenstillstand" in answerable_request["messages"][-1]["content"]
     prompt = answer_request["messages"]
     assert prompt[0]["role"] == "system" and "What did the US offer Ukraine?" in prompt[-1]["content"]
     # then the sentence goes to the model-based check, with its article's title and quote, asking for the first
@@ -86,13 +91,13 @@ def test_check_falls_back_to_the_reply_text_on_a_server_without_logprobs(sample_
     asked_logprobs, asked_text = old.requests[-2:]
     assert asked_logprobs.get("logprobs") is True and "logprobs" not in asked_text
     assert answer.sentences[0].supported and answer.sentences[0].model_check == 1.0
-    assert answer.prompt_tokens == 3 * 321
+    assert answer.prompt_tokens == 5 * 321  # both checks asked twice (log-probabilities, then the reply), the answer
 
 
 def test_a_bare_answer_is_checked_as_the_answer_to_its_question(sample_settings):
     def reply(messages):
         user = messages[-1]["content"]
-        if user.startswith("Article:"):
+        if user.startswith("Article:") or user.endswith("Answer YES or NO."):
             return "YES"
         n = re.search(r"^\[(\d+)\][^\n]*30-tägigen", user, flags=re.MULTILINE).group(1)
         return f"Ein 30-tägiger Waffenstillstand [{n}]."
@@ -103,3 +108,18 @@ def test_a_bare_answer_is_checked_as_the_answer_to_its_question(sample_settings)
     check = server.requests[-1]["messages"][-1]["content"]
     # "a 30-day ceasefire" alone is stated by any source with a 30 in it; the check sees what it answers
     assert "Claim: Wie lange sollte der Waffenstillstand dauern? Ein 30-tägiger Waffenstillstand." in check
+
+
+def test_evidence_that_does_not_answer_is_refused_before_an_answer_is_written(sample_settings):
+    def reply(messages):
+        if messages[0]["content"].startswith("You decide whether evidence sentences"):
+            return "NO"
+        return "The US offered Ukraine a 30-day ceasefire [1]."
+
+    server = FakeOllama(reply=reply)
+    answer = ask_through(server, sample_settings, "What did the US offer Ukraine?")
+    assert answer.refused and answer.answer == "The articles do not say."
+    # the server's 0.9 on NO is a 0.1 probability of yes, under the 0.7 the settings require
+    assert "the evidence does not answer the question" in answer.refusal_reason and "0.10 < 0.70" in answer.refusal_reason
+    assert [r["stream"] for r in server.requests if "messages" in r] == [False]  # no answer was asked for
+    assert answer.closest and answer.prompt_tokens == 321

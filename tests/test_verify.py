@@ -3,7 +3,7 @@
 import pytest
 
 from rag.answer import Assistant
-from rag.generate import _verify_examples, claim_for_check, source_states_claim
+from rag.generate import _answerable_examples, _verify_examples, claim_for_check, source_states_claim
 from rag.llm import embedded_model
 
 
@@ -92,3 +92,24 @@ def test_the_article_title_tells_the_check_who_they_are(qwen_settings):
     model = embedded_model(qwen_settings)
     with_title = source_states_claim(model, qwen_settings.prompts_dir, claim, source, "Normannen in Syrien")
     assert with_title is not None and with_title >= qwen_settings.verify_min_yes
+
+
+@pytest.mark.slow
+def test_evidence_on_the_topic_that_does_not_answer_is_refused_before_an_answer_is_written(qwen_settings):
+    # the article mentions the troops North Korea sent, never how many: the passage is close enough to pass the
+    # similarity gate, and the model is asked whether it answers before it can write a number from elsewhere
+    question = "How many soldiers did North Korea send to Russia?"
+    assistant = Assistant(qwen_settings)
+    answer = assistant.ask(question)
+    assert answer.refused and answer.answer == "The articles do not say."
+    assert "the model found that the evidence does not answer the question" in answer.refusal_reason
+    assert "answerable" in answer.timings and "generate" not in answer.timings
+    assert answer.closest and answer.prompt_tokens > 0
+    # the seed questions, which the evidence does answer, pass the same check (tests/test_seed.py asks them in full)
+    assert not assistant.ask("Who is Kim Jong Gyu?").refused
+
+
+def test_answerability_examples_are_parsed_from_the_prompt_file(settings):
+    examples = _answerable_examples(settings.prompts_dir)
+    assert {verdict for verdict, _ in examples} == {"YES", "NO"}
+    assert all(question.endswith("?") for _, question in examples)
