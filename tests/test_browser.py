@@ -59,11 +59,12 @@ def browser():
 
 @pytest.fixture(scope="module")
 def app(sample_index_dir, tmp_path_factory):
-    """The sample index (a private copy), answered by SmolLM2 with short answers."""
+    """The sample index (a private copy), answered by SmolLM2 with short answers. Its answerability check is off: the
+    135M model's YES/NO is noise, and this page test needs a draft to stream (the Qwen test below keeps the check)."""
     directory = tmp_path_factory.mktemp("browser") / "index"
     shutil.copytree(sample_index_dir, directory)
     settings = Settings(index_dir=directory, llm_backend="llamacpp", llamacpp_model="smollm2-135m",
-                        max_answer_tokens=48)
+                        max_answer_tokens=48, answerable_min_yes=0)
     demo, url = start(settings)
     yield url
     demo.close()
