@@ -204,9 +204,12 @@ class Assistant:
                                                                checked.citations)
             usage.prompt_tokens += spent
             lap("verify")
-        if not any(s.supported for s in checked.sentences):
-            yield AnswerEvent("answer", answer=refuse(
-                "no sentence of the model's draft is supported by the passages it cites", checked.sentences, usage))
+        verified = sum(s.supported for s in checked.sentences)
+        if not verified or verified <= settings.min_verified_share * len(checked.sentences):
+            reason = ("no sentence of the model's draft is supported by the passages it cites" if not verified else
+                      f"only {verified} of the {len(checked.sentences)} sentences of the model's draft are supported "
+                      f"by the passages they cite")
+            yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage))
             return
         timings["total"] = round(time.perf_counter() - started, 3)
         status = self.backend()

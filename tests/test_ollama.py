@@ -123,3 +123,24 @@ def test_evidence_that_does_not_answer_is_refused_before_an_answer_is_written(sa
     assert "the evidence does not answer the question" in answer.refusal_reason and "0.10 < 0.70" in answer.refusal_reason
     assert [r["stream"] for r in server.requests if "messages" in r] == [False]  # no answer was asked for
     assert answer.closest and answer.prompt_tokens == 321
+
+
+def test_a_draft_with_half_its_sentences_flagged_is_refused_and_the_share_is_a_setting(sample_settings):
+    def reply(messages):
+        user = messages[-1]["content"]
+        if messages[0]["content"].startswith("You decide whether evidence sentences"):
+            return "YES"
+        if user.startswith("Article:"):  # the claim check confirms only the ceasefire offer
+            return "YES" if "30-tägigen" in user and "30-day" in user else "NO"
+        n = re.search(r"^\[(\d+)\][^\n]*30-tägigen", user, flags=re.MULTILINE).group(1)
+        return f"The US offered Ukraine a 30-day ceasefire [{n}]. Russia rejected the offer the same evening [{n}]."
+
+    question = "What did the US offer Ukraine?"
+    refused = ask_through(FakeOllama(reply=reply), sample_settings, question)
+    assert refused.refused
+    assert "only 1 of the 2 sentences" in refused.refusal_reason
+    assert [s.supported for s in refused.sentences] == [True, False]  # the reason keeps what was flagged
+
+    shown = ask_through(FakeOllama(reply=reply), sample_settings.with_overrides(min_verified_share=0.0), question)
+    assert not shown.refused, shown.refusal_reason
+    assert [s.supported for s in shown.sentences] == [True, False] and shown.sentences[1].reason
