@@ -185,11 +185,14 @@ def render_evidence(turns: Sequence[Mapping[str, Any]], article_text: ArticleTex
             inner.append(f'<p class="refused-note">Not answered: {esc(answer.get("refusal_reason"))}. '
                          "The closest passages (they do not answer the question):</p>")
             inner += [render_citation(c, turn, article_text, kind="cl") for c in answer.get("closest") or []]
-            rejected = [s for s in answer.get("sentences") or [] if not s.get("supported")]
-            if rejected:
-                inner.append('<div class="rejected"><p>The model\'s draft, rejected by the citation check:</p><ul>'
-                             + "".join(f'<li><span class="sent unverified">{esc(s["text"])}</span> '
-                                       f'<span class="why">— {esc(s.get("reason"))}</span></li>' for s in rejected)
+            # the whole draft, verified sentences too: a draft is also held back when too few of them verify
+            draft = answer.get("sentences") or []
+            if any(not s.get("supported") for s in draft):
+                inner.append('<div class="rejected"><p>The model\'s draft, held back by the citation check:</p><ul>'
+                             + "".join(f'<li><span class="sent verified">{esc(s["text"])}</span> '
+                                       '<span class="why">— verified</span></li>' if s.get("supported") else
+                                       f'<li><span class="sent unverified">{esc(s["text"])}</span> '
+                                       f'<span class="why">— {esc(s.get("reason"))}</span></li>' for s in draft)
                              + "</ul></div>")
         else:
             unverified = [s for s in answer.get("sentences") or [] if not s.get("supported")]
