@@ -192,11 +192,7 @@ class CitationChecker:
         if support < self.threshold:
             return SentenceCheck(False, support, f"passage [{evidence.n}] does not say this", span)
         unaligned = self.unaligned_words(claim, evidence.passage.text)
-        # words that only restate the question ("Oursel was the leader when ...") are the user's framing: the flag
-        # needs one of the model's own words that the passage lacks; the model-based check judges the frame
-        asked = {fold(w) for w in words(question)}
-        own = [w for w in unaligned if not _spelled_alike(fold(w), asked)]
-        if own and len(unaligned) >= 2 and len(unaligned) >= 0.2 * len(content_words(claim)):
+        if len(unaligned) >= 2 and len(unaligned) >= 0.2 * len(content_words(claim)):
             return SentenceCheck(False, support, f"passage [{evidence.n}] has nothing for: {', '.join(unaligned[:4])}",
                                  span)
         return SentenceCheck(True, support, "", span, focus)

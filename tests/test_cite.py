@@ -119,23 +119,10 @@ def test_german_nouns_from_the_question_are_not_invented_names(sample_settings):
     n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
     claim = f"Die USA machten der Ukraine das Angebot eines 30-tägigen Waffenstillstands [{n}]."
     assert check_answer(claim, evidence, checker, question).sentences[0].supported
-    # ...while an invented claim is still caught by a word of the model's own that the passage lacks
-    asked = "What did the meeting decide about sanctions?"
-    evidence, checker = evidence_for(sample_settings, asked)
-    invented = f"The meeting decided to impose sanctions and tariffs on Russia [{evidence[0].n}]."
-    flagged = check_answer(invented, evidence, checker, asked).sentences[0]
-    assert not flagged.supported and "tariffs" in flagged.reason
-
-
-def test_words_that_only_restate_the_question_are_left_to_the_model_check(sample_settings):
-    # "leader" / "führte", "valley" / "Euphrattal": the passage answers in other words than the question's
-    passage = "Ein Normanne namens Oursel führte eine Gruppe von „Franken“ in das obere Euphrattal im Norden Syriens."
-    e = one_sentence_evidence(passage)
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
-    question = "Who was the leader when the Franks entered the Euphrates valley?"
-    claim = "Oursel was the leader when the Franks entered the Euphrates valley [1]."
-    assert not check_answer(claim, [e], checker).sentences[0].supported  # asked without the question: flagged
-    assert check_answer(claim, [e], checker, question).sentences[0].supported
+    # ...while an invented claim that reuses the question's words is still caught
+    evidence, checker = evidence_for(sample_settings, "What did the meeting decide about sanctions?")
+    invented = f"The meeting decided to impose sanctions on Russia [{evidence[0].n}]."
+    assert not check_answer(invented, evidence, checker, "What did the meeting decide about sanctions?").sentences[0].supported
 
 
 def test_an_invented_subject_at_the_start_of_a_sentence_is_caught(sample_settings):

@@ -3,12 +3,8 @@
 import pytest
 
 from rag.answer import Assistant
-from rag.embed import get_embedder
-from rag.evidence import select_evidence
 from rag.generate import _answerable_examples, _verify_examples, claim_for_check, source_states_claim
 from rag.llm import embedded_model
-from rag.retrieve import Retriever
-from rag.store import NewsIndex
 
 
 def test_verify_examples_are_parsed_from_the_prompt_file(settings):
@@ -117,19 +113,3 @@ def test_answerability_examples_are_parsed_from_the_prompt_file(settings):
     examples = _answerable_examples(settings.prompts_dir)
     assert {verdict for verdict, _ in examples} == {"YES", "NO"}
     assert all(question.endswith("?") for _, question in examples)
-
-
-@pytest.mark.slow
-def test_a_claim_in_the_question_s_words_that_the_passage_lacks_is_caught_by_the_model(qwen_settings):
-    # the word check leaves words that restate the question to this check ("impose sanctions" for a question about
-    # sanctions): the quote about the Pyongyang meeting says nothing of them
-    question = "What did the meeting decide about sanctions?"
-    embedder = get_embedder(qwen_settings)
-    hits = Retriever(NewsIndex(qwen_settings), embedder, qwen_settings).retrieve(question)
-    evidence = select_evidence(question, hits, embedder, qwen_settings).evidence
-    model = embedded_model(qwen_settings)
-    for e in evidence[:2]:
-        probability = source_states_claim(model, qwen_settings.prompts_dir,
-                                          claim_for_check(question, "The meeting decided to impose sanctions on Russia."),
-                                          e.sentence.text, e.article.title)
-        assert probability is not None and probability < qwen_settings.verify_min_yes, (e.sentence.text, probability)
