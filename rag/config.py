@@ -60,10 +60,10 @@ class Settings(BaseSettings):
     verify_with_model: bool = True
     # the model's probability (first-token YES against NO) below which a sentence counts as not stated
     verify_min_yes: float = 0.5
-    # the answer is shown only when more than this share of its sentences is verified; otherwise the draft is refused
-    # and its sentences, with each flag's reason, are kept on the refusal. 0.5: a two-sentence answer with one flagged sentence is refused (on
-    # xquad-de-dev no right answer had half its sentences flagged, while hidden-gold drafts often did); 0 refuses
-    # only drafts with no verified sentence
+    # the answer is shown only when more than this share of its sentences is verified; otherwise the draft is
+    # refused and its sentences, with each flag's reason, are kept on the refusal. 0.5: a two-sentence answer with one
+    # flagged sentence is refused (on xquad-de-dev no right answer had half its sentences flagged, while hidden-gold
+    # drafts often did); 0 refuses only drafts with no verified sentence
     min_verified_share: float = 0.5
 
     # LLM
