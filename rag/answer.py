@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .cite import CitationChecker, check_answer, citation_for
+from .cite import CitationChecker, check_answer, citation_for, restates_question
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
@@ -198,6 +198,12 @@ class Assistant:
             return
         checked = check_answer(draft, selection.evidence, self.checker, standalone)
         lap("check")
+        if all(restates_question(s.text, standalone, language) for s in checked.sentences):
+            for sentence in checked.sentences:
+                sentence.supported, sentence.reason = False, "repeats the question without an answer"
+            yield AnswerEvent("answer", answer=refuse("the model's draft only repeats the question", checked.sentences,
+                                                      usage))
+            return
         if settings.verify_with_model and any(s.supported for s in checked.sentences):
             yield AnswerEvent("status", "Checking each sentence against its quote…")
             checked.citations, spent = self._verify_with_model(standalone, checked.sentences, selection.evidence,

@@ -12,6 +12,7 @@ import numpy as np
 
 from .embed import Embedder
 from .language import STOPWORDS, content_words, fold, words
+from .lexical import word_stems
 from .split import split_sentences
 from .types import AnswerSentence, Citation, Evidence
 
@@ -218,6 +219,25 @@ def names_elsewhere(claim: str, cited: Sequence[int], evidence: Sequence[Evidenc
         added.append(best)
         missing = {m for m in missing if not _name_found(m, sentence_words[best])}
     return sorted(added)
+
+
+def restates_question(sentence: str, question: str, language: str) -> bool:
+    """The sentence says nothing the question does not: each of its words is a function word or uses up one word
+    of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In welchem Jahr erhielt Tesla eine
+    Nominierung für den Nobelpreis?" answers nothing, however well its citation supports it; "Tesla designed the
+    systems that Tesla Electric installed" names Tesla once more than its question, and that is its answer.
+    Function words of the answer's own language only: English "war" is a noun."""
+    unused = [word_stems(w) for w in words(question)]
+    stop = STOPWORDS.get(language, STOPWORDS["en"])
+    for word in words(sentence):
+        if word.lower() in stop:
+            continue
+        stems = word_stems(word)
+        match = next((i for i, asked in enumerate(unused) if asked & stems), None)
+        if match is None:
+            return False
+        del unused[match]
+    return True
 
 
 @dataclass

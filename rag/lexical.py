@@ -30,6 +30,12 @@ def tokenize(text: str, language: str) -> list[str]:
     return [fold(s) for s in _stemmer(language or "de").stemWords(raw)]
 
 
+def word_stems(word: str) -> set[str]:
+    """A word as it is, and stemmed as German and as English, folded: 'Nominierung' and 'Nominierungen' share one."""
+    word = word.lower()
+    return {fold(word)} | {fold(_stemmer(language).stemWord(word)) for language in STEMMER_LANGUAGES}
+
+
 def query_tokens(text: str) -> list[str]:
     """A question may meet passages in either language: stem it both ways."""
     tokens: list[str] = []

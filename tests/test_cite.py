@@ -169,6 +169,28 @@ def test_a_draft_that_says_the_evidence_does_not_say_is_a_refusal():
     assert not declines_to_answer("The US offered a ceasefire [1]. Other terms are not mentioned in the articles.")
 
 
+def test_a_sentence_that_only_repeats_the_question_is_recognised():
+    from rag.cite import restates_question
+
+    assert restates_question("Tesla erhielt eine Nominierung für den Nobelpreis.",
+                             "In welchem Jahr erhielt Tesla eine Nominierung für den Nobelpreis?", "de")
+    assert restates_question("Die Patente von Tesla wurden wiederhergestellt.",
+                             "Wann wurden die Patente von Tesla wiederhergestellt?", "de")
+    assert restates_question("He lived in", "Where did Tesla live for much of his life?", "en")
+    # the answer adds a word: a year, a name, a term of the passage
+    assert not restates_question("Tesla erhielt 1937 eine Nominierung für den Nobelpreis.",
+                                 "In welchem Jahr erhielt Tesla eine Nominierung für den Nobelpreis?", "de")
+    assert not restates_question("Function problems can be restated as Entscheidungsprobleme.",
+                                 "How can function problems typically be restated?", "en")
+    # English "war" is the answer here, not the German "was"
+    assert not restates_question("The machine hoped to end war.",
+                                 "In the article's title, what did the machine hope to end?", "en")
+    # the question's own name, used once more than the question uses it, is the answer
+    assert not restates_question("Tesla designed the illumination systems that Tesla Electric Light & Manufacturing "
+                                 "installed.", "Who designed the illumination systems that Tesla Electric Light & "
+                                 "Manufacturing installed?", "en")
+
+
 def test_words_spelled_alike_across_languages_are_aligned(sample_settings):
     checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
     passage = ("Das Unternehmen installierte Lichtbogenbeleuchtungssysteme, die von Tesla entworfen wurden, und hatte "

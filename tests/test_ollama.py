@@ -144,3 +144,23 @@ def test_a_draft_with_half_its_sentences_flagged_is_refused_and_the_share_is_a_s
     shown = ask_through(FakeOllama(reply=reply), sample_settings.with_overrides(min_verified_share=0.0), question)
     assert not shown.refused, shown.refusal_reason
     assert [s.supported for s in shown.sentences] == [True, False] and shown.sentences[1].reason
+
+
+def test_a_draft_that_only_repeats_the_question_is_refused_without_asking_the_check(sample_settings):
+    question = "When did the US offer Ukraine a ceasefire?"
+
+    def reply(messages):
+        if messages[0]["content"].startswith("You decide whether evidence sentences"):
+            return "YES"
+        if messages[-1]["content"].startswith("Article:"):
+            return "YES"
+        n = re.search(r"^\[(\d+)\][^\n]*30-tägigen", messages[-1]["content"], flags=re.MULTILINE).group(1)
+        return f"The US offered Ukraine a ceasefire [{n}]."
+
+    server = FakeOllama(reply=reply)
+    answer = ask_through(server, sample_settings, question)
+    assert answer.refused and answer.answer == "The articles do not say."
+    assert answer.refusal_reason == "the model's draft only repeats the question"
+    assert [(s.supported, s.reason) for s in answer.sentences] == [(False, "repeats the question without an answer")]
+    # the claim check was never asked: the answerability check and the answer are the only requests
+    assert [r["stream"] for r in server.requests if "messages" in r] == [False, True]

@@ -112,7 +112,7 @@ def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passag
     assert evidence.index("Q2: und er?") < evidence.index("Q1: Wer?")  # newest first
     assert 'id="cl-2-1"' in evidence and "closest passages" in evidence
     # the held-back draft, with the sentence that verified and the one that did not, and why
-    assert "held back by the citation check" in evidence
+    assert "The model's draft, held back (the reason is above):" in evidence
     assert "Choe Son Hui traf ihn.</span> <span class=\"why\">— verified" in evidence
     assert "&#x27;x&#x27; not in &lt;passage&gt; [1]" in evidence
 

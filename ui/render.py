@@ -188,7 +188,7 @@ def render_evidence(turns: Sequence[Mapping[str, Any]], article_text: ArticleTex
             # the whole draft, verified sentences too: a draft is also held back when too few of them verify
             draft = answer.get("sentences") or []
             if any(not s.get("supported") for s in draft):
-                inner.append('<div class="rejected"><p>The model\'s draft, held back by the citation check:</p><ul>'
+                inner.append('<div class="rejected"><p>The model\'s draft, held back (the reason is above):</p><ul>'
                              + "".join(f'<li><span class="sent verified">{esc(s["text"])}</span> '
                                        '<span class="why">— verified</span></li>' if s.get("supported") else
                                        f'<li><span class="sent unverified">{esc(s["text"])}</span> '
