@@ -26,6 +26,7 @@ NUMBER_WORDS = {
     "thousand": 1000, "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7,
     "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwoelf": 12, "zwanzig": 20, "dreissig": 30, "vierzig": 40,
     "fuenfzig": 50, "hundert": 100, "tausend": 1000,
+    "zweier": 2, "dreier": 3,  # genitive: "die Multiplikation zweier Zahlen"
 }
 
 

@@ -18,6 +18,7 @@ def test_numbers_in_digits_and_words():
     assert 12 in numbers_in("zwölf Millionen")
     # German's indefinite article is not the number one
     assert numbers_in("Ein 30-tägiger Waffenstillstand, ein Angebot") == {30}
+    assert numbers_in("die Multiplikation zweier Integerwerte") == {2}
 
 
 def evidence_for(settings, question):
