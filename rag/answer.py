@@ -198,7 +198,7 @@ class Assistant:
             return
         checked = check_answer(draft, selection.evidence, self.checker, standalone)
         lap("check")
-        if all(restates_question(s.text, standalone, language) for s in checked.sentences):
+        if checked.sentences and all(restates_question(s.text, standalone, language) for s in checked.sentences):
             for sentence in checked.sentences:
                 sentence.supported, sentence.reason = False, "repeats the question without an answer"
             yield AnswerEvent("answer", answer=refuse("the model's draft only repeats the question", checked.sentences,

@@ -164,3 +164,13 @@ def test_a_draft_that_only_repeats_the_question_is_refused_without_asking_the_ch
     assert [(s.supported, s.reason) for s in answer.sentences] == [(False, "repeats the question without an answer")]
     # the claim check was never asked: the answerability check and the answer are the only requests
     assert [r["stream"] for r in server.requests if "messages" in r] == [False, True]
+
+
+def test_a_draft_of_bare_markers_is_refused_as_unsupported(sample_settings):
+    def reply(messages):
+        return "YES" if messages[-1]["content"].endswith("Answer YES or NO.") else "[1]"
+
+    answer = ask_through(FakeOllama(reply=reply), sample_settings, "What did the US offer Ukraine?")
+    assert answer.refused and answer.sentences == []
+    # nothing to compare with the question: not "only repeats the question"
+    assert answer.refusal_reason == "no sentence of the model's draft is supported by the passages it cites"
