@@ -39,8 +39,14 @@ def normalise_markers(answer: str) -> str:
     return re.sub(r"([.!?])(\s*)((?:\[\d+\])+)", r"\3\1", text)
 
 
+# "30.000" and "30,000", and as small models also write them, "30, 000" or "30 000" (narrow space): one number.
+# Only 1-3 digits before the first group: "In 2012, 500 people" stays two numbers.
+_GROUPED = re.compile(r"(?<![\d.,])(\d{1,3})((?:(?:[.,] ?|[\u00a0\u202f])\d{3})+)\b")
+
+
 def numbers_in(text: str) -> set[int]:
-    found = {int(n) for n in re.findall(r"\d+", text.replace(".", "").replace(",", "")) if len(n) < 10}
+    ungrouped = _GROUPED.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), text)
+    found = {int(n) for n in re.findall(r"\d+", ungrouped.replace(".", "").replace(",", "")) if len(n) < 10}
     # decades: "the 1990s" is "die 90er Jahre"
     found |= {int(d) % 100 for d in re.findall(r"\b(1[89]\d0)s\b", text)}
     for word in words(fold(text)):

@@ -19,6 +19,10 @@ def test_numbers_in_digits_and_words():
     # German's indefinite article is not the number one
     assert numbers_in("Ein 30-tägiger Waffenstillstand, ein Angebot") == {30}
     assert numbers_in("die Multiplikation zweier Integerwerte") == {2}
+    # thousands, however the model groups them; a year before a comma stays a year
+    assert numbers_in("30, 000 to 50, 000 people") == numbers_in("30.000 bis 50.000") == {30000, 50000}
+    assert numbers_in("1,000,000 and 20\u202f000") == {1000000, 20000}
+    assert numbers_in("In 2012, 500 people") == {2012, 500}
 
 
 def evidence_for(settings, question):
