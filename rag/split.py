@@ -18,6 +18,12 @@ MONTHS = {
     "januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober", "november",
     "dezember", "jahrhundert", "jahrhunderts", "jahrestag", "platz", "mal", "stock", "klasse", "liga", "weltkrieg",
 }
+# German words after which "12." is an ordinal ("zum 12. Schuljahr", "seinem 80. Geburtstag")
+ORDINAL_LEAD = {
+    "am", "im", "vom", "zum", "zur", "beim", "dem", "der", "den", "des", "die", "das", "ein", "eine", "einem",
+    "einen", "einer", "eines", "sein", "seine", "seinem", "seinen", "seiner", "seines", "ihr", "ihre", "ihrem", "ihren",
+    "ihrer", "ihres", "jedem", "jeden", "jeder",
+}
 BOUNDARY = re.compile(r"([.!?…]+[\"'»«“”’)\]]*)(\s+)")
 
 
@@ -37,9 +43,14 @@ def _is_false_boundary(text: str, punct_start: int, next_start: int) -> bool:
         return True
     if ROMAN.match(bare) and len(bare) <= 4:  # "Heinrich III. adelte"
         return True
-    # German ordinals: "am 20. Mai", "der 2. Weltkrieg"
-    if bare.isdigit() and len(bare) <= 2 and next_word.strip(",.;:").lower() in MONTHS:
-        return True
+    # German ordinals: "am 20. Mai", "der 2. Weltkrieg", and after an article or a contracted preposition
+    # "bis zum 12. Schuljahr" ("im Jahr 1990. Danach" still ends a sentence)
+    if bare.isdigit() and len(bare) <= 2:
+        if next_word.strip(",.;:").lower() in MONTHS:
+            return True
+        before = re.search(r"(\S+)\s+\S+$", text[:punct_start])
+        if before and before.group(1).lower() in ORDINAL_LEAD and next_word[0].isupper():
+            return True
     return False
 
 

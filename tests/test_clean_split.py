@@ -53,6 +53,12 @@ def test_sentence_splitter_keeps_abbreviations_and_ordinals():
         "Am 20. Mai kam er an.",
         "Dr. Vogt sprach z. B. über Geld.",
     ]
+    # an ordinal after an article or "zum" is not a sentence end; a year at the end of a sentence is
+    text = "Die Schule reicht bis zum 12. Schuljahr. Sie feierte ihren 80. Geburtstag. Er kam im Jahr 1990. Danach nicht."
+    assert [text[s.start:s.end] for s in split_sentences(text)] == [
+        "Die Schule reicht bis zum 12. Schuljahr.", "Sie feierte ihren 80. Geburtstag.", "Er kam im Jahr 1990.",
+        "Danach nicht.",
+    ]
 
 
 def test_long_paragraph_is_split_at_sentence_boundaries(tmp_path: Path):
