@@ -31,15 +31,20 @@ def content_hash(article: Article) -> str:
     return h.hexdigest()
 
 
+def layout_hash(content_digest: str, passages: Sequence[Passage]) -> str:
+    """The text and where it was cut: a new splitter or passage size gives new passage ids, so the article is redone."""
+    h = hashlib.sha256(content_digest.encode("ascii"))
+    for p in passages:
+        h.update(f"{p.start}:{p.end}:{','.join(f'{s.start}-{s.end}' for s in p.sentences)};".encode("ascii"))
+    return h.hexdigest()
+
+
 def prepare(article: Article, settings: Settings) -> tuple[Article, list[Passage]]:
     article = clean_article(article)
     article = replace(article, content_hash=content_hash(article))
-    digest = article.content_hash
-    passages = [
-        replace(p, id=passage_id(article.id, digest, n))
-        for n, p in enumerate(split_article(article, settings.passage_max_chars))
-    ]
-    return article, passages
+    passages = split_article(article, settings.passage_max_chars)
+    digest = layout_hash(article.content_hash, passages)
+    return article, [replace(p, id=passage_id(article.id, digest, n)) for n, p in enumerate(passages)]
 
 
 def ingest(
@@ -79,7 +84,7 @@ def ingest(
                 report.failed.append(FileFailure(item.path, "no article text left after removing boilerplate"))
                 continue
             existing = index.articles.get(article.id)
-            if existing is not None and existing.content_hash == article.content_hash:
+            if existing is not None and existing.passage_ids == [p.id for p in passages]:
                 report.unchanged.append(article.id)
                 continue
             batch.append((article, passages, existing is not None))

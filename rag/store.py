@@ -62,8 +62,8 @@ def write_lock(index_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-def passage_id(article_id: str, content_hash: str, n: int) -> str:
-    return f"{article_id}#{content_hash[:8]}-{n}"
+def passage_id(article_id: str, digest: str, n: int) -> str:
+    return f"{article_id}#{digest[:8]}-{n}"
 
 
 def date_number(published: str) -> int:

@@ -101,6 +101,24 @@ def test_reingest_unchanged_embeds_nothing_changed_replaces_remove_deletes(tmp_p
     assert all(pid in index.manifest.passages for pid in index.lexical.ids)
 
 
+def test_a_new_way_of_cutting_redoes_an_unchanged_article(tmp_path, settings, counting):
+    """Same text, cut differently (another splitter version or passage size): the stored offsets would be stale."""
+    body = " ".join(f"Am {n}. Mai legte im Hafen von Lindau das Schiff Nummer {n} mit Gästen an." for n in range(1, 13))
+    write(tmp_path / "hafen.txt", "Hafen eröffnet\n\n" + body)
+    ingest([tmp_path / "hafen.txt"], settings)
+    old_ids = set(NewsIndex(settings).articles["hafen"].passage_ids)
+    assert ingest([tmp_path / "hafen.txt"], settings).unchanged == ["hafen"]
+
+    smaller = settings.with_overrides(passage_max_chars=250)
+    report = ingest([tmp_path / "hafen.txt"], smaller)
+    assert report.updated == ["hafen"] and report.passages_embedded > 0, report
+    index = NewsIndex(smaller)
+    new_ids = index.articles["hafen"].passage_ids
+    assert len(new_ids) > len(old_ids) and not old_ids & set(new_ids)
+    assert index.vectors.all_ids() == set(new_ids) == set(index.manifest.passages)
+    assert ingest([tmp_path / "hafen.txt"], smaller).unchanged == ["hafen"]
+
+
 def _hold_lock(index_dir: str, ready, release) -> None:
     with write_lock(Path(index_dir)):
         ready.set()
