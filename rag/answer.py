@@ -150,11 +150,13 @@ class Assistant:
         selection = select_evidence(standalone, hits, self.embedder, settings)
         lap("evidence")
 
-        def refuse(reason: str, sentences: list[AnswerSentence] | None = None, usage: Usage | None = None) -> Answer:
+        def refuse(reason: str, sentences: list[AnswerSentence] | None = None, usage: Usage | None = None,
+                   kind: Literal["not_found", "unverified"] = "not_found") -> Answer:
             timings["total"] = round(time.perf_counter() - started, 3)
             status = self.backend()
             return Answer(
-                question=question, answer=refusal_text(settings.prompts_dir, language), refused=True,
+                question=question, answer=refusal_text(settings.prompts_dir, language, kind), refused=True,
+                refusal_kind=kind,
                 sentences=sentences or [], citations=[], backend=status.backend, model=status.model,
                 standalone_question=standalone, language=language, refusal_reason=reason,
                 closest=_closest(selection.closest), timings=timings,
@@ -215,7 +217,7 @@ class Assistant:
             reason = ("no sentence of the model's draft is supported by the passages it cites" if not verified else
                       f"only {verified} of the {len(checked.sentences)} sentences of the model's draft are supported "
                       f"by the passages they cite")
-            yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage))
+            yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage, kind="unverified"))
             return
         timings["total"] = round(time.perf_counter() - started, 3)
         status = self.backend()

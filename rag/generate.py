@@ -48,8 +48,15 @@ def localised(prompts_dir: Path, stem: str, language: str) -> str:
     return render(prompts_dir, name if (prompts_dir / name).exists() else f"{stem}_en.txt")
 
 
-def refusal_text(prompts_dir: Path, language: str) -> str:
-    return localised(prompts_dir, "refusal", language)
+def refusal_text(prompts_dir: Path, language: str, kind: str = "not_found") -> str:
+    """"The articles do not say" only when they do not; a draft that did not verify says so instead."""
+    return localised(prompts_dir, "unverified" if kind == "unverified" else "refusal", language)
+
+
+@lru_cache(maxsize=4)
+def _refusal_texts(prompts_dir: Path) -> frozenset[str]:
+    files = [*prompts_dir.glob("refusal_*.txt"), *prompts_dir.glob("unverified_*.txt")]
+    return frozenset(f.read_text(encoding="utf-8").strip() for f in files)
 
 
 def _fence(text: str) -> str:
@@ -98,6 +105,9 @@ def condense_question(model: ChatModel, prompts_dir: Path, question: str, histor
     lines = []
     for user, assistant in list(history)[-max_turns:]:
         lines.append(f"User: {user}")
+        # a refusal carries nothing to resolve "he" or "so" against, and the model copied it as the question
+        if assistant.strip() in _refusal_texts(prompts_dir):
+            continue
         plain = re.sub(r"\s*\[\d+\]", "", assistant)[:600]
         lines.append(f"Assistant: {plain}")
     prompt = render(prompts_dir, "condense.txt", history="\n".join(lines), question=question)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,9 @@ class Answer:
     standalone_question: str = ""
     language: str = "en"
     refusal_reason: str = ""
+    # "not_found": the articles do not answer; "unverified": a draft was written but too little of it held up against
+    # its citations, so the answer may be in the articles and the reader should look
+    refusal_kind: Literal["", "not_found", "unverified"] = ""
     closest: list[Citation] = field(default_factory=list)  # what the articles do have, shown on refusal
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0

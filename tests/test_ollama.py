@@ -139,6 +139,9 @@ def test_a_draft_with_half_its_sentences_flagged_is_refused_and_the_share_is_a_s
     refused = ask_through(FakeOllama(reply=reply), sample_settings, question)
     assert refused.refused
     assert "only 1 of the 2 sentences" in refused.refusal_reason
+    # a draft that did not hold up is not proof that the articles are silent: the refusal must not say they are
+    assert refused.refusal_kind == "unverified" and "do not say" not in refused.answer
+    assert refused.answer.startswith("No answer could be checked against the articles")
     assert [s.supported for s in refused.sentences] == [True, False]  # the reason keeps what was flagged
 
     shown = ask_through(FakeOllama(reply=reply), sample_settings.with_overrides(min_verified_share=0.0), question)
@@ -161,6 +164,7 @@ def test_a_draft_that_only_repeats_the_question_is_refused_without_asking_the_ch
     answer = ask_through(server, sample_settings, question)
     assert answer.refused and answer.answer == "The articles do not say."
     assert answer.refusal_reason == "the model's draft only repeats the question"
+    assert answer.refusal_kind == "not_found"
     assert [(s.supported, s.reason) for s in answer.sentences] == [(False, "repeats the question without an answer")]
     # the claim check was never asked: the answerability check and the answer are the only requests
     assert [r["stream"] for r in server.requests if "messages" in r] == [False, True]
@@ -174,3 +178,23 @@ def test_a_draft_of_bare_markers_is_refused_as_unsupported(sample_settings):
     assert answer.refused and answer.sentences == []
     # nothing to compare with the question: not "only repeats the question"
     assert answer.refusal_reason == "no sentence of the model's draft is supported by the passages it cites"
+
+
+def test_a_follow_up_after_a_refusal_is_rewritten_from_the_question_not_the_refusal(sample_settings):
+    """The refusal text gave the model nothing to resolve "so" against, and it copied the refusal as the question."""
+    server = FakeOllama(reply=lambda messages: "Who said that the US offered Ukraine a ceasefire?")
+    try:
+        s = sample_settings.with_overrides(llm_backend="ollama", ollama_host=server.url, ollama_model="fake-model")
+        assistant = Assistant(s)
+        history = [("What did the US offer Ukraine?", "The articles do not say."),
+                   ("Wer bot das an?", "Keine Antwort ließ sich an den Artikeln belegen: die Sätze des Modells werden "
+                                      "von den zitierten Passagen nicht gestützt. Bitte lesen Sie die nächstliegenden "
+                                      "Passagen selbst.")]
+        answer = assistant.ask("Who said so?", history)
+    finally:
+        server.close()
+    rewrite = next(r for r in server.requests if "messages" in r)["messages"][-1]["content"]
+    assert rewrite.startswith("Rewrite the last question")
+    assert "User: What did the US offer Ukraine?" in rewrite and "User: Wer bot das an?" in rewrite
+    assert "do not say" not in rewrite and "Keine Antwort" not in rewrite and "Assistant:" not in rewrite
+    assert answer.standalone_question == "Who said that the US offered Ukraine a ceasefire?"

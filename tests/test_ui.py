@@ -117,6 +117,21 @@ def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passag
     assert "&#x27;x&#x27; not in &lt;passage&gt; [1]" in evidence
 
 
+def test_a_held_back_draft_is_labelled_not_verified_not_absent_from_the_articles():
+    held = answer_dict(refused=True, refusal_kind="unverified", citations=[], closest=[citation(n=1)],
+                       answer="No answer could be checked against the articles.",
+                       refusal_reason="only 1 of the 2 sentences of the model's draft are supported")
+    absent = answer_dict(refused=True, refusal_kind="not_found", citations=[], closest=[],
+                         answer="The articles do not say.", refusal_reason="no passage bears on the question")
+    html = render.render_chat([{"question": "a", "answer": held}, {"question": "b", "answer": absent}])
+    assert html.count("not verified</span>") == 1 and html.count("not in the articles</span>") == 1
+    assert html.index("not verified</span>") < html.index("not in the articles</span>")
+    evidence = render.render_evidence([{"question": "a", "answer": held}], lambda _: ARTICLE)
+    assert "the answer may be in them" in evidence and "they do not answer the question" not in evidence
+    markdown = render.export_markdown([{"question": "a", "answer": held}])
+    assert "**Not verified.** No answer could be checked" in markdown and "Not in the articles" not in markdown
+
+
 def test_streaming_draft_is_escaped_and_marked_as_draft():
     html = render.render_chat([{"question": "q", "answer": None, "draft": "<img src=x>", "status": "Writing…"}])
     assert 'class="draft"' in html and "&lt;img src=x&gt;" in html and "<img" not in html

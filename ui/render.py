@@ -69,6 +69,11 @@ def cite_anchor(turn: int, n: int, prefix: str = "ev") -> str:
     return f"{prefix}-{turn}-{n}"
 
 
+def refusal_label(answer: Mapping[str, Any]) -> str:
+    """A held-back draft is not proof that the articles are silent: the label must not say they are."""
+    return "not verified" if answer.get("refusal_kind") == "unverified" else "not in the articles"
+
+
 def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
     """The checked answer: each sentence with its citation markers; unverified sentences marked and explained."""
     sentences = answer.get("sentences") or []
@@ -117,7 +122,7 @@ def render_turn(turn: int, entry: Mapping[str, Any]) -> str:
         if standalone and standalone.strip() != question.strip():
             rewritten = f'<div class="standalone">Understood as: <q>{esc(standalone)}</q></div>'
         if answer.get("refused"):
-            body = (f'<div class="refusal"><span class="badge badge-refused">not in the articles</span> '
+            body = (f'<div class="refusal"><span class="badge badge-refused">{refusal_label(answer)}</span> '
                     f'{esc(answer.get("answer", ""))}<div class="reason">{esc(answer.get("refusal_reason", ""))}'
                     f'{" — see the closest passages in the evidence panel" if answer.get("closest") else ""}'
                     f'</div></div>')
@@ -182,8 +187,10 @@ def render_evidence(turns: Sequence[Mapping[str, Any]], article_text: ArticleTex
         newest = rank == 0
         inner = []
         if answer.get("refused"):
+            closest_note = ("the answer may be in them, but the model's sentences did not hold up against them"
+                            if answer.get("refusal_kind") == "unverified" else "they do not answer the question")
             inner.append(f'<p class="refused-note">Not answered: {esc(answer.get("refusal_reason"))}. '
-                         "The closest passages (they do not answer the question):</p>")
+                         f"The closest passages ({closest_note}):</p>")
             inner += [render_citation(c, turn, article_text, kind="cl") for c in answer.get("closest") or []]
             # the whole draft, verified sentences too: a draft is also held back when too few of them verify
             draft = answer.get("sentences") or []
@@ -235,7 +242,7 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
         if standalone and standalone != entry.get("question"):
             lines += [f"*Understood as:* {standalone}", ""]
         if answer.get("refused"):
-            lines += [f"**Not in the articles.** {answer.get('answer', '')} ({answer.get('refusal_reason', '')})", ""]
+            lines += [f"**{refusal_label(answer).capitalize()}.** {answer.get('answer', '')} ({answer.get('refusal_reason', '')})", ""]
             sources = answer.get("closest") or []
             if sources:
                 lines += ["Closest passages:", ""]
