@@ -84,6 +84,11 @@ def ingest(
                 report.failed.append(FileFailure(item.path, "no article text left after removing boilerplate"))
                 continue
             existing = index.articles.get(article.id)
+            if existing is not None and _another_file(existing.path, article.path):
+                report.failed.append(FileFailure(item.path, (
+                    f"article id '{article.id}' is already taken by {existing.path}; rename this file, or remove "
+                    f"'{article.id}' first to replace that article")))
+                continue
             if existing is not None and existing.passage_ids == [p.id for p in passages]:
                 report.unchanged.append(article.id)
                 continue
@@ -98,6 +103,15 @@ def ingest(
             _store_batch(index, batch, embedder, report)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _another_file(stored_path: str, new_path: str) -> bool:
+    """report.txt in two folders gets one id, and the second must not silently replace the first. A file that moved
+    (the old one is gone) is the same article; feed records carry their own ids, and a later feed may update them."""
+    if not stored_path or Path(new_path).suffix.lower() in {".json", ".jsonl"}:
+        return False
+    old = Path(stored_path).resolve()
+    return old != Path(new_path).resolve() and old.is_file()
 
 
 def _store_batch(index: NewsIndex, batch: Sequence[tuple[Article, list[Passage], bool]], embedder,

@@ -62,7 +62,8 @@ def _article(
         raise LoadError("no article text")
     return Article(
         id=id, title=title.strip() or id, text=text, source=source or "", url=url or "",
-        published=_iso_date(published), language=language or detect_language(text), path=str(path),
+        published=_iso_date(published), language=language or detect_language(text),
+        path=str(path.resolve()),
     )
 
 
@@ -96,6 +97,10 @@ def load_html(path: Path) -> Article:
     if not body:
         raise LoadError("no article text found in the HTML")
     title = (doc.get("title") or path.stem).strip()
+    if body.split("\n", 1)[0].strip() == title:  # the page's own headline, already the first line
+        body = body.split("\n", 1)[1].strip("\n") if "\n" in body else ""
+    if not body.strip():
+        raise LoadError("no article text found in the HTML, only its headline")
     return _article(
         id=slugify(path.stem), title=title, text=f"{title}\n\n{body}", path=path,
         source=doc.get("sitename") or doc.get("hostname") or "", url=doc.get("url") or "",

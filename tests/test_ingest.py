@@ -119,6 +119,34 @@ def test_a_new_way_of_cutting_redoes_an_unchanged_article(tmp_path, settings, co
     assert ingest([tmp_path / "hafen.txt"], smaller).unchanged == ["hafen"]
 
 
+def test_same_file_name_in_two_folders_does_not_replace_the_other_article(tmp_path, settings):
+    write(tmp_path / "2024" / "bericht.txt", ARTICLE_A)
+    write(tmp_path / "2025" / "bericht.txt", ARTICLE_B)
+    assert ingest([tmp_path / "2024"], settings).added == ["bericht"]
+    clash = ingest([tmp_path / "2025"], settings)
+    assert clash.added == clash.updated == [] and len(clash.failed) == 1
+    assert "already taken by" in clash.failed[0].reason and "2024" in clash.failed[0].reason
+    assert "zwölf Millionen" in NewsIndex(settings).articles["bericht"].text  # the first article is intact
+    # a file that moved (the old one is gone) is the same article, updated
+    (tmp_path / "2024" / "bericht.txt").unlink()
+    moved = ingest([tmp_path / "2025"], settings)
+    assert moved.updated == ["bericht"] and "Bregenz" in NewsIndex(settings).articles["bericht"].text
+
+
+def test_an_html_page_headline_is_not_repeated_in_the_text(tmp_path):
+    from rag.load import load_paths
+
+    page = ("<html><head><title>Bibliothek wieder offen</title></head><body><nav>Start | Sport</nav><article>"
+            "<h1>Bibliothek wieder offen</h1><p>Die Stadtbibliothek Lindau öffnete am 20. März 2025 wieder, fünf "
+            "Monate nach dem Hochwasser, das 18.000 Bücher beschädigt hatte.</p><p>Die Sanierung kostete 640.000 "
+            "Euro, wovon das Land 400.000 Euro trug. Der neue Lesesaal hat 60 Plätze.</p></article></body></html>")
+    write(tmp_path / "bibliothek.html", page)
+    (article,) = list(load_paths([tmp_path / "bibliothek.html"]))
+    assert article.title == "Bibliothek wieder offen"
+    assert article.text.count("Bibliothek wieder offen") == 1
+    assert article.text.startswith("Bibliothek wieder offen\n\nDie Stadtbibliothek Lindau")
+
+
 def _hold_lock(index_dir: str, ready, release) -> None:
     with write_lock(Path(index_dir)):
         ready.set()
