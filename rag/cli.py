@@ -121,8 +121,12 @@ def ask(
     try:
         assistant = Assistant(settings)
         answer = None
+        drafting = False
         for event in assistant.ask_stream(question, filters=filters):
             if event.kind == "token" and not as_json:
+                if not drafting:  # the streamed words are not the answer until they are checked
+                    console.print("Draft, not yet checked against the articles:", style="bold dim")
+                    drafting = True
                 console.print(event.text, end="", style="dim", highlight=False, markup=False)
             elif event.answer is not None:
                 answer = event.answer
@@ -133,7 +137,8 @@ def ask(
         data = answer.to_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
-    console.print()
+    if drafting:
+        console.print("\n(end of draft; the checked answer follows on standard output)", style="dim")
     render_answer(answer)
 
 

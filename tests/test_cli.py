@@ -41,6 +41,13 @@ def test_ingest_articles_ask_remove(tmp_path):
     human = run(["ask", "What is the best apple strudel recipe?"], index)
     assert "The articles do not say." in human.stdout
 
+    # the streamed draft goes to stderr, labelled as unchecked; the checked answer to stdout
+    drafted = run(["ask", "What did the US offer Ukraine?"], index, NEWSRAG_ANSWERABLE_MIN_YES="0",
+                  NEWSRAG_MAX_ANSWER_TOKENS="24")
+    assert drafted.returncode == 0, drafted.stderr
+    assert "Draft, not yet checked against the articles:" in drafted.stderr and "end of draft" in drafted.stderr
+    assert "Draft" not in drafted.stdout and drafted.stdout.strip()
+
     removed = run(["remove", "russland-nordkorea-strategische-partnerschaft"], index)
     assert removed.returncode == 0 and "removed" in removed.stdout
     assert json.loads(run(["articles", "--json"], index).stdout) == []
