@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from .config import Settings, set_offline_environment
 
@@ -77,7 +77,7 @@ def remove(article_ids: list[str] = typer.Argument(...), index: Optional[Path] =
 
 @app.command()
 def articles(index: Optional[Path] = IndexOption,
-             as_json: bool = typer.Option(False, "--json")) -> None:
+             as_json: bool = typer.Option(False, "--json", help="print a JSON list")) -> None:
     """List the indexed articles."""
     from .store import Manifest
 
@@ -89,11 +89,32 @@ def articles(index: Optional[Path] = IndexOption,
             {"id": a.id, "title": a.title, "source": a.source, "published": a.published, "language": a.language,
              "passages": len(a.passage_ids), "path": a.path} for a in rows], ensure_ascii=False))
         return
-    table = Table("id", "title", "source", "date", "lang", "passages")
+    # the id is what `remove` and `show` take: wrap it, never cut it
+    table = Table(Column("id", overflow="fold"), "title", "source", "date", "lang", "passages")
     for a in rows:
-        table.add_row(a.id, a.title[:60], a.source, a.published, a.language, str(len(a.passage_ids)))
+        table.add_row(a.id, a.title, a.source, a.published, a.language, str(len(a.passage_ids)))
     out.print(table)
     out.print(f"{len(rows)} articles in {settings.index_dir}")
+
+
+@app.command()
+def show(article_id: str = typer.Argument(..., help="an id from `newsrag articles`"),
+         index: Optional[Path] = IndexOption,
+         as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Print an article as stored: the text that citations' start/end offsets point into."""
+    from .store import Manifest
+
+    manifest = Manifest(load_settings(index_dir=index).index_dir / "manifest.json")
+    article = manifest.articles.get(article_id)
+    if article is None:
+        fail(f"no such article: {article_id} (see `newsrag articles`)")
+    if as_json:
+        fields = ("id", "title", "source", "url", "published", "language", "path", "text")
+        sys.stdout.write(json.dumps({f: getattr(article, f) for f in fields}, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(f"[bold]{article.title}[/bold]  [dim]{article.id} · {article.source or 'no source'} · "
+              f"{article.published or 'undated'} · {article.language} · {article.path}[/dim]", highlight=False)
+    sys.stdout.write(article.text + "\n")  # verbatim: offsets count characters of exactly this
 
 
 @app.command()

@@ -29,6 +29,10 @@ def test_ingest_articles_ask_remove(tmp_path):
 
     listing = json.loads(run(["articles", "--json"], index).stdout)
     assert listing[0]["language"] == "de" and listing[0]["passages"] >= 4
+    stored = json.loads(run(["show", "russland-nordkorea-strategische-partnerschaft", "--json"], index).stdout)
+    assert stored["title"] in stored["text"] and "Lesen Sie auch" not in stored["text"]
+    unknown = run(["show", "no-such-article"], index)
+    assert unknown.returncode == 1 and "no such article" in unknown.stderr
 
     asked = run(["ask", "What did the US offer Ukraine?", "--json"], index)
     assert asked.returncode == 0, asked.stderr
@@ -37,6 +41,8 @@ def test_ingest_articles_ask_remove(tmp_path):
     for citation in answer["citations"]:
         assert set(citation) >= {"n", "article_id", "title", "passage_id", "text", "start", "end", "quote"}
         assert citation["quote"] in citation["text"]
+        # the offsets point into the text `newsrag show` prints
+        assert stored["text"][citation["start"]:citation["end"]] == citation["quote"]
 
     human = run(["ask", "What is the best apple strudel recipe?"], index)
     assert "The articles do not say." in human.stdout
