@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embed import Embedder
+from .evidence import anchor_terms, term_overlap
 from .language import STOPWORDS, content_words, fold, words
 from .lexical import word_stems
 from .split import split_sentences
@@ -125,6 +126,8 @@ class SentenceCheck:
     reason: str
     best_span: tuple[int, int] | None  # offsets into the article of the best supporting sentence
     focus: float = 0.0  # similarity of the claim with the numbered sentence itself
+    closest_span: tuple[int, int] | None = None  # the passage sentence most like the claim, and its similarity
+    closest: float = 0.0
 
 
 class CitationChecker:
@@ -203,7 +206,11 @@ class CitationChecker:
         if len(unaligned) >= 2 and len(unaligned) >= 0.2 * len(content_words(claim)):
             return SentenceCheck(False, support, f"passage [{evidence.n}] has nothing for: {', '.join(unaligned[:4])}",
                                  span)
-        return SentenceCheck(True, support, "", span, focus)
+        if not len(sims):
+            return SentenceCheck(True, support, "", span, focus)
+        best = int(np.argmax(sims))
+        closest = evidence.passage.sentences[best]
+        return SentenceCheck(True, support, "", span, focus, (closest.start, closest.end), float(sims[best]))
 
 
 def names_elsewhere(claim: str, cited: Sequence[int], evidence: Sequence[Evidence], question: str = "",
@@ -271,6 +278,41 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
+# how much closer the claim must be to another shown sentence of the cited passage than to the cited one itself
+CLOSER_BY = 0.15
+
+
+def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int], checks: dict[int, SentenceCheck],
+                               evidence: Sequence[Evidence], sentence_vectors: dict[int, np.ndarray],
+                               checker: CitationChecker, question: str) -> tuple[list[int], dict[int, SentenceCheck],
+                                                                                 list[int]]:
+    """A passage backs a claim through any of its sentences, so a small model's habit of citing the sentence next to
+    the one it used ("Mayor Kowalski said so [4]", where [4] is about traffic and [3] quotes the mayor) passed with
+    the wrong sentence highlighted. When another shown sentence is clearly the one that backs the claim, cite it.
+    Returns the citations, their checks, and the numbers replaced."""
+    at = {(e.sentence.start, e.sentence.end, e.article.id): e.n for e in evidence}
+    by_n = {e.n: e for e in evidence}
+    terms = anchor_terms(claim)
+    out, moved = [], []
+    for n in cited:
+        check = checks[n]
+        other = at.get((*check.closest_span, by_n[n].article.id)) if check.supported and check.closest_span else None
+        if (other is None or other == n or check.closest - check.focus < CLOSER_BY
+                # the cited sentence holds more of the claim's own words ("OpenTV"): embeddings can miss that
+                or term_overlap(terms, by_n[n].sentence.text) > term_overlap(terms, by_n[other].sentence.text)):
+            out.append(n)
+            continue
+        if other not in checks:
+            checks[other] = checker.check(claim, vector, by_n[other], sentence_vectors[other], question)
+        if not checks[other].supported:
+            out.append(n)
+            continue
+        moved.append(n)
+        out.append(other)
+    out = list(dict.fromkeys(out))
+    return out, {n: checks[n] for n in out}, moved
+
+
 def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChecker,
                  question: str = "") -> CheckedAnswer:
     by_n = {e.n: e for e in evidence}
@@ -312,6 +354,10 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
                 valid, checks = [best_n], {best_n: candidates[best_n]}
             elif not valid:
                 reason = "no citation" + (f" (cited [{dropped[0]}], which was not shown)" if dropped else "")
+        valid, checks, moved = _cite_the_backing_sentence(claim, vector, valid, checks, evidence, sentence_vectors,
+                                                          checker, question)
+        if moved and not reason:
+            reason = f"citation corrected by newsrag: the model cited {''.join(f'[{n}]' for n in moved)}"
         supported_by = [n for n in valid if checks[n].supported]
         for n in supported_by or valid:
             span = checks[n].best_span

@@ -222,3 +222,38 @@ def test_a_name_from_another_shown_sentence_gets_that_sentence_cited_too(sample_
     # a sentence whose cited evidence already holds all its names keeps its one citation
     alone = check_answer(f"Alexander Matsegora nahm an den Verhandlungen teil [{matsegora}].", evidence, checker, question)
     assert alone.sentences[0].citations == [matsegora]
+
+
+HARBOR = """Harbor Bridge closed for repairs after ferry collision
+
+The Harbor Bridge in Port Ellis will stay closed to traffic until 14 March 2025, city engineer Maria Lindqvist said on \
+Tuesday.
+
+The ferry "Northern Star" struck the bridge's second pillar at 6:40 a.m. on Monday. Its captain, Tomas Berg, said a \
+steering failure caused the collision. Two of the 212 passengers were slightly injured.
+
+Repairs are expected to cost 4.2 million euros, Mayor Anna Kowalski told reporters. About 41,000 vehicles cross the \
+bridge every day, and the city has added 30 extra buses to carry commuters.
+"""
+
+
+def test_the_sentence_next_to_the_backing_one_is_not_left_highlighted(settings, tmp_path):
+    """A passage backs a claim through any of its sentences; the citation must point at the one that does."""
+    from rag.ingest import ingest
+
+    (tmp_path / "harbor.txt").write_text(HARBOR, encoding="utf-8")
+    ingest([tmp_path / "harbor.txt"], settings)
+    question = "How much will the Harbor Bridge repairs cost, and who said so?"
+    evidence, checker = evidence_for(settings, question)
+    mayor = next(e.n for e in evidence if "Kowalski" in e.sentence.text)
+    traffic = next(e.n for e in evidence if "41,000 vehicles" in e.sentence.text)
+    checked = check_answer(f"The repairs will cost 4.2 million euros [{mayor}]. Mayor Anna Kowalski said so [{traffic}].",
+                           evidence, checker, question)
+    first, second = checked.sentences
+    assert first.supported and first.citations == [mayor] and not first.reason
+    assert second.supported and second.citations == [mayor]
+    assert second.reason == f"citation corrected by newsrag: the model cited [{traffic}]"
+    assert [c.n for c in checked.citations] == [mayor] and "Kowalski" in checked.citations[0].quote
+    # a claim the cited sentence itself backs keeps its citation
+    kept = check_answer(f"About 41,000 vehicles cross the bridge every day [{traffic}].", evidence, checker, question)
+    assert kept.sentences[0].citations == [traffic] and not kept.sentences[0].reason
