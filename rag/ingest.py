@@ -68,8 +68,8 @@ def ingest(
 
             bar = tqdm(total=len(items), unit="article", desc="ingest")
         for done, item in enumerate(items, 1):
-            if bar is not None:
-                bar.update(1)
+            if bar is not None:  # an article counts as done once stored, not when it joins the batch to embed
+                bar.update(done - 1 - len(batch) - bar.n)
             if progress is not None:
                 progress(done, len(items), getattr(item, "path", ""))
             if isinstance(item, FileFailure):
@@ -97,10 +97,11 @@ def ingest(
             if batch_passages >= COMMIT_EVERY_PASSAGES:
                 _store_batch(index, batch, embedder, report)
                 batch, batch_passages = [], 0
-        if bar is not None:
-            bar.close()
         if batch:
             _store_batch(index, batch, embedder, report)
+        if bar is not None:
+            bar.update(len(items) - bar.n)
+            bar.close()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

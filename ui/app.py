@@ -479,4 +479,10 @@ def launch(settings: Settings) -> None:
             print(f"newsrag: the answer model is not ready: {exc}")
 
     threading.Thread(target=warm_up, daemon=True, name="newsrag-warmup").start()
-    demo.launch(**options)
+    # Gradio's own banner suggests share=True, which newsrag never uses: say where the page is instead, once it is up
+    demo.launch(**options, quiet=True, prevent_thread_lock=True)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    print(f"newsrag: the chat page is at http://{host}:{settings.port}/ "
+          f"({'this computer only' if settings.host in ('127.0.0.1', 'localhost', '::1') else 'on the network'}; "
+          "Ctrl+C stops it)", flush=True)
+    demo.block_thread()
