@@ -289,7 +289,11 @@ def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int],
     """A passage backs a claim through any of its sentences, so a small model's habit of citing the sentence next to
     the one it used ("Mayor Kowalski said so [4]", where [4] is about traffic and [3] quotes the mayor) passed with
     the wrong sentence highlighted. When another shown sentence is clearly the one that backs the claim, cite it.
+    Only a lone citation is moved: a sentence that cites several combines them ("Choe met a Russian diplomat [1][2]",
+    where [2] says the meeting was in Pjöngjang), and no one of its sentences is the closest to the whole claim.
     Returns the citations, their checks, and the numbers replaced."""
+    if len(cited) != 1:
+        return cited, checks, []
     at = {(e.sentence.start, e.sentence.end, e.article.id): e.n for e in evidence}
     by_n = {e.n: e for e in evidence}
     terms = anchor_terms(claim)

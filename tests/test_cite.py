@@ -257,3 +257,15 @@ def test_the_sentence_next_to_the_backing_one_is_not_left_highlighted(settings, 
     # a claim the cited sentence itself backs keeps its citation
     kept = check_answer(f"About 41,000 vehicles cross the bridge every day [{traffic}].", evidence, checker, question)
     assert kept.sentences[0].citations == [traffic] and not kept.sentences[0].reason
+
+
+def test_a_sentence_citing_several_sentences_keeps_them(sample_settings):
+    """"Choe met a Russian diplomat in Pyongyang [1][2]" draws on both: [2] alone is not the closest to the claim."""
+    question = "Who attended the meeting in Pyongyang?"
+    evidence, checker = evidence_for(sample_settings, question)
+    choe = next(e.n for e in evidence if "Choe Son Hui traf" in e.sentence.text)
+    place = next(e.n for e in evidence if "in Pjöngjang stattfand" in e.sentence.text)
+    claim = (f"The North Korean foreign minister Choe Son Hui met a high-ranking Russian diplomat in Pyongyang "
+             f"[{choe}] [{place}].")
+    checked = check_answer(claim, evidence, checker, question)
+    assert checked.sentences[0].citations == sorted([choe, place]) and "corrected" not in checked.sentences[0].reason
