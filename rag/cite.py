@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embed import Embedder
-from .evidence import anchor_terms, term_overlap
 from .language import STOPWORDS, content_words, fold, words
 from .lexical import word_stems
 from .split import split_sentences
@@ -296,14 +295,20 @@ def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int],
         return cited, checks, []
     at = {(e.sentence.start, e.sentence.end, e.article.id): e.n for e in evidence}
     by_n = {e.n: e for e in evidence}
-    terms = anchor_terms(claim)
+    claim_words = [fold(w) for w in dict.fromkeys(content_words(claim)) if len(w) >= 3]
+
+    def shared(text: str) -> int:  # claim words the sentence spells alike, across languages ("Pyongyang"/"Pjöngjang")
+        folded = {fold(w) for w in content_words(text)}
+        return sum(_spelled_alike(w, folded) for w in claim_words)
+
     out, moved = [], []
     for n in cited:
         check = checks[n]
         other = at.get((*check.closest_span, by_n[n].article.id)) if check.supported and check.closest_span else None
         if (other is None or other == n or check.closest - check.focus < CLOSER_BY
-                # the cited sentence holds more of the claim's own words ("OpenTV"): embeddings can miss that
-                or term_overlap(terms, by_n[n].sentence.text) > term_overlap(terms, by_n[other].sentence.text)):
+                # the words must agree: embeddings alone moved "… OpenTV [3]" to the sentence about Sky+HD, and
+                # "… in Pyongyang [2]" away from the sentence that names the meeting's place
+                or shared(by_n[other].sentence.text) <= shared(by_n[n].sentence.text)):
             out.append(n)
             continue
         if other not in checks:

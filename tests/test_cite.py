@@ -269,3 +269,8 @@ def test_a_sentence_citing_several_sentences_keeps_them(sample_settings):
              f"[{choe}] [{place}].")
     checked = check_answer(claim, evidence, checker, question)
     assert checked.sentences[0].citations == sorted([choe, place]) and "corrected" not in checked.sentences[0].reason
+    # cited alone, [place] stays too: the sentence about the envoys embeds closer to the claim, but spells no more
+    # of its words than [place] does
+    alone = check_answer(f"The North Korean foreign minister Choe Son Hui met a high-ranking Russian diplomat in "
+                         f"Pyongyang [{place}].", evidence, checker, question)
+    assert place in alone.sentences[0].citations and "corrected" not in alone.sentences[0].reason
