@@ -293,33 +293,26 @@ def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int],
     Returns the citations, their checks, and the numbers replaced."""
     if len(cited) != 1:
         return cited, checks, []
-    at = {(e.sentence.start, e.sentence.end, e.article.id): e.n for e in evidence}
-    by_n = {e.n: e for e in evidence}
+    (n,) = cited
+    check, cited_evidence = checks[n], next(e for e in evidence if e.n == n)
+    at = {(e.sentence.start, e.sentence.end, e.article.id): e for e in evidence}
+    other = at.get((*check.closest_span, cited_evidence.article.id)) if check.supported and check.closest_span else None
+    if other is None or other.n == n or check.closest - check.focus < CLOSER_BY:
+        return cited, checks, []
+    # the words must agree: embeddings alone moved "… OpenTV [3]" to the sentence about Sky+HD, and "… in Pyongyang
+    # [2]" away from the sentence that names the meeting's place
     claim_words = [fold(w) for w in dict.fromkeys(content_words(claim)) if len(w) >= 3]
 
     def shared(text: str) -> int:  # claim words the sentence spells alike, across languages ("Pyongyang"/"Pjöngjang")
         folded = {fold(w) for w in content_words(text)}
         return sum(_spelled_alike(w, folded) for w in claim_words)
 
-    out, moved = [], []
-    for n in cited:
-        check = checks[n]
-        other = at.get((*check.closest_span, by_n[n].article.id)) if check.supported and check.closest_span else None
-        if (other is None or other == n or check.closest - check.focus < CLOSER_BY
-                # the words must agree: embeddings alone moved "… OpenTV [3]" to the sentence about Sky+HD, and
-                # "… in Pyongyang [2]" away from the sentence that names the meeting's place
-                or shared(by_n[other].sentence.text) <= shared(by_n[n].sentence.text)):
-            out.append(n)
-            continue
-        if other not in checks:
-            checks[other] = checker.check(claim, vector, by_n[other], sentence_vectors[other], question)
-        if not checks[other].supported:
-            out.append(n)
-            continue
-        moved.append(n)
-        out.append(other)
-    out = list(dict.fromkeys(out))
-    return out, {n: checks[n] for n in out}, moved
+    if shared(other.sentence.text) <= shared(cited_evidence.sentence.text):
+        return cited, checks, []
+    moved_check = checker.check(claim, vector, other, sentence_vectors[other.n], question)
+    if not moved_check.supported:
+        return cited, checks, []
+    return [other.n], {other.n: moved_check}, [n]
 
 
 def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChecker,
