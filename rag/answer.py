@@ -149,6 +149,7 @@ class Assistant:
         lap("retrieve")
         selection = select_evidence(standalone, hits, self.embedder, settings)
         lap("evidence")
+        answerable: float | None = None
 
         def refuse(reason: str, sentences: list[AnswerSentence] | None = None, usage: Usage | None = None,
                    kind: Literal["not_found", "unverified"] = "not_found") -> Answer:
@@ -160,7 +161,7 @@ class Assistant:
                 sentences=sentences or [], citations=[], backend=status.backend, model=status.model,
                 standalone_question=standalone, language=language, refusal_reason=reason,
                 closest=_closest(selection.closest), timings=timings,
-                prompt_tokens=usage.prompt_tokens if usage else 0,
+                prompt_tokens=usage.prompt_tokens if usage else 0, answerable=answerable,
             )
 
         if not hits:
@@ -230,4 +231,5 @@ class Assistant:
             question=question, answer=answer_text, refused=False, sentences=checked.sentences,
             citations=checked.citations, backend=status.backend, model=getattr(self.model, "model", status.model),
             standalone_question=standalone, language=language, timings=timings, prompt_tokens=usage.prompt_tokens,
+            answerable=answerable,
         ))

@@ -195,6 +195,7 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
         "sentences": [{"text": s.text, "citations": s.citations, "supported": s.supported, "reason": s.reason,
                        "support": round(s.support, 3), "model_check": s.model_check} for s in answer.sentences],
         "citations": cited, "prompt_tokens": answer.prompt_tokens, "timings": answer.timings,
+        "answerable_yes": answer.answerable,
         "expect_refusal": expect_refusal,
     })
     if expect_refusal:

@@ -144,6 +144,8 @@ class Answer:
     closest: list[Citation] = field(default_factory=list)  # what the articles do have, shown on refusal
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0
+    # the model's probability that the evidence answers the question (None: not asked, or it answered neither)
+    answerable: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

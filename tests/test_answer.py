@@ -42,6 +42,8 @@ def test_streams_tokens_then_a_checked_answer(sample_settings):
     # one call asks whether the evidence answers at all, one writes the answer; the rest are the model-based check
     # (one or two per sentence the other checks passed)
     assert model.answerable_checks == 1 and "answerable" in answer.timings
+    # the check's probability is kept on the answer (evaluation rows record it)
+    assert answer.answerable is not None and answer.answerable >= sample_settings.answerable_min_yes
     assert model.calls - model.checks - model.answerable_checks == 1
     checked = [s for s in answer.sentences if s.supported or "model-based" in s.reason]
     if "verify" in answer.timings:

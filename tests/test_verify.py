@@ -104,6 +104,7 @@ def test_evidence_on_the_topic_that_does_not_answer_is_refused_before_an_answer_
     assert answer.refused and answer.answer == "The articles do not say."
     assert "the model found that the evidence does not answer the question" in answer.refusal_reason
     assert "answerable" in answer.timings and "generate" not in answer.timings
+    assert answer.answerable is not None and answer.answerable < qwen_settings.answerable_min_yes
     assert answer.closest and answer.prompt_tokens > 0
     # the seed questions, which the evidence does answer, pass the same check (tests/test_seed.py asks them in full)
     assert not assistant.ask("Who is Kim Jong Gyu?").refused
