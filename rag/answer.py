@@ -14,7 +14,7 @@ from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
 from .generate import (answer_messages, claim_for_check, condense_question, declines_to_answer,
-                       evidence_answers_question, refusal_text, source_states_claim)
+                       evidence_answers_question, refusal_text, source_states_claim, warm_up_checks)
 from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
 from .retrieve import Filters, Retriever
@@ -64,6 +64,15 @@ class Assistant:
             if self._model is None:
                 self._model = get_chat_model(self.settings, self.backend())
             return self._model
+
+    def warm_up(self) -> None:
+        """Load the answer model and the embedder, and run the checks' worked examples once (see warm_up_checks),
+        so that the first question is not the slow one. The web page calls this while it starts."""
+        self.embedder.embed_queries(["warm-up"])
+        if self.settings.answerable_min_yes > 0 or self.settings.verify_with_model:
+            warm_up_checks(self.model, self.settings.prompts_dir)
+        else:
+            _ = self.model
 
     def _verify_with_model(self, question: str, sentences: list[AnswerSentence], evidence: Sequence[Evidence],
                            citations: Sequence[Citation]) -> tuple[list[Citation], int]:

@@ -33,6 +33,16 @@ def test_german_refusal_is_german(sample_settings):
     assert answer.refused and answer.language == "de" and "Artikeln" in answer.answer
 
 
+def test_warm_up_asks_each_check_once_about_its_worked_examples(sample_settings):
+    model = CountingModel(embedded_model(sample_settings))
+    Assistant(sample_settings, model=model).warm_up()
+    # one answerability check and one claim check, so their shared prompt start is cached before the first question
+    assert model.answerable_checks == 1 and model.checks == 1 and model.calls == 2
+    model = CountingModel(embedded_model(sample_settings))
+    Assistant(sample_settings.with_overrides(answerable_min_yes=0, verify_with_model=False), model=model).warm_up()
+    assert model.calls == 0
+
+
 def test_streams_tokens_then_a_checked_answer(sample_settings):
     model = CountingModel(embedded_model(sample_settings))
     events = list(Assistant(sample_settings, model=model).ask_stream("What did the US offer Ukraine?"))

@@ -471,10 +471,10 @@ def launch(settings: Settings) -> None:
               "NEWSRAG_AUTH_PASSWORD")
     assistant = Assistant(settings)
     demo = build_app(settings, assistant)
-    # load the answer model while the first page loads, not on the first question
+    # load the models and cache the checks' worked examples while the first page loads, not on the first question
     def warm_up() -> None:
         try:
-            assistant.model
+            assistant.warm_up()
         except Exception as exc:  # e.g. Ollama down: the status line and the first answer say so
             print(f"newsrag: the answer model is not ready: {exc}")
 
