@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html as html_lib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -85,6 +86,28 @@ def load_plain(path: Path) -> Article:
     return _article(id=slugify(path.stem), title=title, text=f"{title}\n\n{body}", path=path)
 
 
+_TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " :: ", " · ")
+
+
+def _site_from_title_tag(html: str, headline: str) -> str:
+    """'Harbor bridge reopens | The Valley Courier': the part of the <title> that is not the headline names the site,
+    for pages without site metadata (the source an analyst sees next to each citation)."""
+    match = _TITLE_TAG.search(html)
+    if not match:
+        return ""
+    full = " ".join(html_lib.unescape(match.group(1)).split())
+    for separator in _TITLE_SEPARATORS:
+        if separator in full:
+            first, _, rest = full.partition(separator)
+            last_head, _, last = full.rpartition(separator)
+            if first.strip() == headline and rest.strip() != headline:
+                return rest.strip()
+            if last.strip() == headline and last_head.strip() != headline:
+                return last_head.strip()
+    return ""
+
+
 def load_html(path: Path) -> Article:
     import trafilatura
 
@@ -103,7 +126,8 @@ def load_html(path: Path) -> Article:
         raise LoadError("no article text found in the HTML, only its headline")
     return _article(
         id=slugify(path.stem), title=title, text=f"{title}\n\n{body}", path=path,
-        source=doc.get("sitename") or doc.get("hostname") or "", url=doc.get("url") or "",
+        source=doc.get("sitename") or doc.get("hostname") or _site_from_title_tag(html, title),
+        url=doc.get("url") or "",
         published=doc.get("date") or "", language=doc.get("language") or "",
     )
 

@@ -147,6 +147,22 @@ def test_an_html_page_headline_is_not_repeated_in_the_text(tmp_path):
     assert article.text.startswith("Bibliothek wieder offen\n\nDie Stadtbibliothek Lindau")
 
 
+def test_an_html_page_without_site_metadata_takes_its_source_from_the_title_tag(tmp_path):
+    from rag.load import load_paths
+
+    body = ("<body><article><h1>Harbor bridge reopens</h1><p>The harbor bridge in Valley Town reopened on Monday after "
+            "two years of repairs, the city said.</p><p>The repairs cost 12 million dollars, and traffic resumed at "
+            "noon.</p></article></body></html>")
+    write(tmp_path / "bridge.html", "<html><head><title>Harbor bridge reopens | The Valley Courier</title></head>" + body)
+    write(tmp_path / "meta.html", '<html><head><title>Harbor bridge reopens - Valley Courier</title>'
+                                  '<meta property="og:site_name" content="Valley Courier Online"></head>' + body)
+    write(tmp_path / "plain.html", "<html><head><title>Harbor bridge reopens</title></head>" + body)
+    articles = {a.id: a for a in load_paths([tmp_path])}
+    assert articles["bridge"].title == "Harbor bridge reopens" and articles["bridge"].source == "The Valley Courier"
+    assert articles["meta"].source == "Valley Courier Online"  # the page's own site name comes first
+    assert articles["plain"].source == ""
+
+
 def _hold_lock(index_dir: str, ready, release) -> None:
     with write_lock(Path(index_dir)):
         ready.set()
