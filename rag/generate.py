@@ -186,8 +186,8 @@ def evidence_answers_question(model: ChatModel, prompts_dir: Path, question: str
 
 def warm_up_checks(model: ChatModel, prompts_dir: Path) -> None:
     """Ask the answerability check and the claim check once about their own worked examples, so that the backend's
-    prompt cache holds the long shared start of both: the first question then runs as fast as later ones (measured
-    with the embedded model: the two checks took 13 s and 15 s on the first question, 5 s and 2 s after this)."""
+    prompt cache holds the long shared start of both (measured with the embedded model, sample article: the two checks
+    took 13 s and 15 s on the first question without this, 6 s and 5 s with it; bench/first_question.py)."""
     example_question = _answerable_examples(prompts_dir)[0][1]
     choice_probability(model, _answerable_messages(prompts_dir, example_question,
                                                    render(prompts_dir, "example_evidence.txt")),
