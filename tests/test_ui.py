@@ -15,7 +15,7 @@ import pytest
 
 from rag.config import Settings
 from ui import render
-from ui.app import build_app, launch_options, parse_filters, parse_history
+from ui.app import ChatPage, build_app, launch_options, parse_filters, parse_history
 
 # gradio's queue uses pandas options that pandas 3 deprecates; not ours to fix
 pytestmark = [pytest.mark.filterwarnings("ignore:.*no_silent_downcasting.*"),
@@ -146,6 +146,16 @@ def test_exports_carry_citations_quotes_and_metadata():
     md = render.export_markdown(turns)
     assert "## Q1: Wer?" in md and "> traf Choe Son Hui in Pjöngjang." in md
     assert "(unverified: 'x' not in <passage> [1])" in md and "Quelle, 2025-05-20, de" in md
+
+
+def test_exported_transcripts_leave_no_file_behind(tmp_path):
+    page = ChatPage(Settings(index_dir=tmp_path / "index"), assistant=None)
+    md, js = page.exports([{"question": "Wer?", "answer": answer_dict()}])
+    files = sorted(page.export_dir.iterdir())
+    assert [f.suffix for f in files] == [".json", ".md"] and all(f.stat().st_size > 0 for f in files)
+    assert {md.value["orig_name"], js.value["orig_name"]} == {f.name for f in files}
+    page.remove_exports()  # runs when the page object goes, and at interpreter exit
+    assert not page.export_dir.exists()
 
 
 def test_parse_history_and_filters():

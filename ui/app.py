@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,8 @@ class ChatPage:
         self.settings = settings
         self.assistant = assistant
         self.export_dir = Path(tempfile.mkdtemp(prefix="newsrag-export-"))
+        # transcripts are a newsroom's work: none stays on disk once the page is gone
+        self.remove_exports = weakref.finalize(self, shutil.rmtree, self.export_dir, True)
         self._ingest_lock = threading.Lock()
 
     # --- helpers
@@ -359,7 +362,8 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     page = ChatPage(settings, assistant)
     limit = concurrency(settings, assistant)
 
-    with gr.Blocks(title="newsrag", analytics_enabled=False) as demo:
+    # Gradio serves downloads from copies in its own cache: drop those a day old, and all of them at shutdown
+    with gr.Blocks(title="newsrag", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         state = gr.State([])
         with gr.Row():
             gr.Markdown("## newsrag — questions over the news articles, with checked citations")
