@@ -37,7 +37,8 @@ def ingest(
     index: Optional[Path] = IndexOption,
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
-    """Add or update articles. Unchanged articles are skipped; broken files are reported and skipped."""
+    """Add or update articles. Unchanged articles are skipped; broken files are reported and skipped.
+    Exit status: 0 all went in, 3 some files failed and the rest went in, 2 nothing could be read."""
     from .ingest import ingest as run_ingest
     from .store import IndexBusyError, IndexMismatchError
 
@@ -55,8 +56,8 @@ def ingest(
         )
         for failure in report.failed:
             out.print(f"  [yellow]failed[/yellow] {failure.path}: {failure.reason}")
-    if report.failed and not (report.added or report.updated or report.unchanged):
-        raise typer.Exit(2)
+    if report.failed:  # a script or cron job must notice a skipped file, not only a total failure
+        raise typer.Exit(3 if report.added or report.updated or report.unchanged else 2)
 
 
 @app.command()

@@ -22,10 +22,13 @@ def test_ingest_articles_ask_remove(tmp_path):
     broken = tmp_path / "broken.txt"
     broken.write_bytes(b"\xff\xfe\x00\x00garbage")
     result = run(["ingest", str(SAMPLE_ARTICLES), str(broken), "--json"], index)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # the rest went in, and the status says a file was skipped
     report = json.loads(result.stdout)
     assert report["added"] == ["russland-nordkorea-strategische-partnerschaft"]
     assert report["failed"][0]["path"] == str(broken)
+    again = run(["ingest", str(SAMPLE_ARTICLES)], index)
+    assert again.returncode == 0 and "unchanged 1, failed 0" in again.stdout
+    assert run(["ingest", str(broken)], index).returncode == 2
 
     listing = json.loads(run(["articles", "--json"], index).stdout)
     assert listing[0]["language"] == "de" and listing[0]["passages"] >= 4
