@@ -15,7 +15,8 @@ from .config import Settings, set_offline_environment
 
 set_offline_environment()
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited, checked answers from news articles, offline.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,  # plain help: no "<bool>" on flags
+                  help="Cited, checked answers from news articles, offline.")
 console = Console(stderr=True)
 out = Console()
 
