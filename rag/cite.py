@@ -253,6 +253,42 @@ def restates_question(sentence: str, question: str, language: str) -> bool:
     return True
 
 
+# A small model that sees a person in one sentence and the name in another calls them "an unnamed Russian diplomat":
+# a claim that the articles do not name someone, which no check can tie to a quote. Unless some shown passage says so
+# itself, the qualifier is removed; what remains is a weaker claim the original implies.
+ABSENCE_QUALIFIER = re.compile(
+    r"\b(?:(an?)\s+)?(unnamed|unidentified|undisclosed|anonymous|(?:namentlich\s+nicht\s+genannt|ungenannt|anonym)"
+    r"e[nmrs]?)\s+(?=(\w))", re.IGNORECASE)
+ABSENCE_IN_SOURCE = re.compile(
+    r"\b(?:unnamed|unidentified|undisclosed|anonym\w*|ungenannt\w*|nicht\s+(?:namentlich\s+)?genannt\w*|"
+    r"(?:not|did\s+not|declined\s+to)\s+(?:be\s+)?name[ds]?|nicht\s+nennen)\b", re.IGNORECASE)
+
+
+FUNCTION_WORDS = set().union(*STOPWORDS.values())
+
+
+def drop_unstated_absence(claim: str, sources: Sequence[str]) -> tuple[str, list[str]]:
+    """The claim without 'unnamed'/'ungenannten'-type qualifiers that no source states, and the words removed."""
+    if any(ABSENCE_IN_SOURCE.search(text) for text in sources):
+        return claim, []
+    removed: list[str] = []
+
+    def drop(match: re.Match) -> str:
+        article, word, following = match.groups()
+        if re.match(r"\w+", match.string[match.end():]).group(0).lower() in FUNCTION_WORDS:
+            return match.group(0)  # predicative ("stayed anonymous and ..."): not a qualifier
+        removed.append(word)
+        if not article:
+            return ""
+        # "an unnamed diplomat" -> "a diplomat", "a unidentified official" -> "an official"
+        return article[0] + ("n " if following.lower() in "aeiou" else " ")
+
+    edited = ABSENCE_QUALIFIER.sub(drop, claim)
+    if edited[:1].islower() and claim[:1].isupper():
+        edited = edited[0].upper() + edited[1:]
+    return edited, removed
+
+
 @dataclass
 class CheckedAnswer:
     sentences: list[AnswerSentence]
@@ -321,6 +357,12 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
     parts = split_answer(answer)
     if not parts:
         return CheckedAnswer([], [])
+    shown_passages = list(dict.fromkeys(e.passage.text for e in evidence))
+    edits: list[list[str]] = []
+    for i, (claim, cited) in enumerate(parts):
+        claim, removed = drop_unstated_absence(claim, shown_passages)
+        parts[i] = (claim, cited)
+        edits.append(removed)
     # one embedding call for every claim and every sentence of each distinct passage (items often share one)
     passages = {e.passage.id: e for e in evidence}
     texts_by_passage = {pid: [e.article.text[s.start:s.end] for s in e.passage.sentences] for pid, e in passages.items()}
@@ -336,7 +378,7 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
 
     sentences: list[AnswerSentence] = []
     best_quote: dict[int, tuple[float, tuple[int, int]]] = {}
-    for (claim, cited), vector in zip(parts, claim_vectors):
+    for (claim, cited), vector, removed in zip(parts, claim_vectors, edits):
         valid = [n for n in cited if n in by_n]  # a citation to a passage that was not shown is dropped
         dropped = [n for n in cited if n not in by_n]
         checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n], question) for n in valid}
@@ -374,6 +416,9 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
             for n in names_elsewhere(claim, supported_by, evidence, question):
                 valid = sorted([*valid, n])
                 best_quote.setdefault(n, (0.0, (by_n[n].sentence.start, by_n[n].sentence.end)))
+        if removed and supported_by:
+            note = f"newsrag removed '{', '.join(removed)}': no passage says so"
+            reason = f"{reason}; {note}" if reason else note
         sentences.append(AnswerSentence(claim, valid, bool(supported_by), reason, support))
 
     citations = []

@@ -1,4 +1,5 @@
-from rag.cite import CitationChecker, check_answer, normalise_markers, numbers_in, split_answer
+from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, normalise_markers, numbers_in,
+                      split_answer)
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
 from rag.retrieve import Retriever
@@ -274,3 +275,27 @@ def test_a_sentence_citing_several_sentences_keeps_them(sample_settings):
     alone = check_answer(f"The North Korean foreign minister Choe Son Hui met a high-ranking Russian diplomat in "
                          f"Pyongyang [{place}].", evidence, checker, question)
     assert place in alone.sentences[0].citations and "corrected" not in alone.sentences[0].reason
+
+
+def test_unnamed_is_dropped_unless_a_source_says_someone_is_not_named():
+    assert drop_unstated_absence("Choe met with an unnamed Russian diplomat.", ["Choe traf Rudenko."]) == (
+        "Choe met with a Russian diplomat.", ["unnamed"])
+    assert drop_unstated_absence("Choe traf einen ungenannten Diplomaten.", ["x"]) == (
+        "Choe traf einen Diplomaten.", ["ungenannten"])
+    assert drop_unstated_absence("A unidentified official spoke.", ["x"]) == ("An official spoke.", ["unidentified"])
+    assert drop_unstated_absence("Unnamed officials said so.", ["x"]) == ("Officials said so.", ["Unnamed"])
+    # a source that says so keeps the word; so does a predicative use, which is no qualifier
+    assert drop_unstated_absence("Choe met an unnamed diplomat.", ["Der Diplomat wollte nicht genannt werden."])[1] == []
+    assert drop_unstated_absence("The source remained anonymous and left.", ["x"])[1] == []
+
+
+def test_an_unnamed_person_the_evidence_names_elsewhere_loses_the_qualifier_and_says_so(sample_settings):
+    question = "Who attended the meeting in Pyongyang?"
+    evidence, checker = evidence_for(sample_settings, question)
+    choe = next(e.n for e in evidence if "Choe Son Hui traf" in e.sentence.text)
+    place = next(e.n for e in evidence if "in Pjöngjang stattfand" in e.sentence.text)
+    checked = check_answer(f"Choe Son Hui met with an unnamed Russian diplomat in Pyongyang [{choe}] [{place}].",
+                           evidence, checker, question)
+    sentence = checked.sentences[0]
+    assert sentence.text == "Choe Son Hui met with a Russian diplomat in Pyongyang."
+    assert sentence.supported and "newsrag removed 'unnamed'" in sentence.reason

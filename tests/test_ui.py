@@ -98,6 +98,13 @@ def test_answer_marks_unverified_sentences_with_reason_and_links_citations():
     evidence = render.render_evidence(turns, lambda _: ARTICLE)
     assert "Unverified sentences" in evidence and "&#x27;x&#x27; not in &lt;passage&gt; [1]" in evidence
     assert '<details class="citation" id="ev-1-1" open>' in evidence  # the newest answer's first citation is open
+    # an edit newsrag made to a verified sentence is on it too, in the page and in the export
+    edited = answer_dict()
+    edited["sentences"][0]["reason"] = "newsrag removed 'unnamed': no passage says so"
+    html = render.render_chat([{"question": "Wer?", "answer": edited}])
+    assert "the quote states it; newsrag removed &#x27;unnamed&#x27;: no passage says so" in html
+    assert "*(newsrag removed 'unnamed': no passage says so)*" in render.export_markdown(
+        [{"question": "Wer?", "answer": edited}])
 
 
 def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passages():

@@ -93,6 +93,8 @@ def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
         if s.get("supported"):
             check = s.get("model_check")
             how = "verified" + (f"; the model check gave {check:.2f} that the quote states it" if check is not None else "")
+            if s.get("reason"):  # an edit newsrag made: a moved citation, a removed "unnamed"
+                how += f"; {s['reason']}"
             parts.append(f'<span class="sent verified" title="{esc(how)}">{esc(body)}{marks}{esc(tail)}</span>')
         else:
             reason = s.get("reason") or "not supported by the cited passage"
@@ -249,7 +251,8 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
         else:
             for s in answer.get("sentences") or []:
                 marks = "".join(f"[{n}]" for n in s.get("citations") or [])
-                flag = "" if s.get("supported") else f" **(unverified: {s.get('reason', '')})**"
+                flag = (f" *({s['reason']})*" if s.get("reason") else "") if s.get("supported") else \
+                    f" **(unverified: {s.get('reason', '')})**"
                 lines.append(f"- {s['text']} {marks}{flag}".rstrip())
             lines.append("")
             sources = answer.get("citations") or []
