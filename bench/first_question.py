@@ -1,10 +1,12 @@
 """How long the first question takes after start, with and without Assistant.warm_up (which the web page runs while it
-starts), against a later question in the same process. Each side runs in a fresh process, since what warm-up fills is
-the model's prompt cache.
+starts), against the same question asked later in the same process. Each run is a fresh process, since what warm-up
+fills is the model's prompt cache; two questions are asked in both orders, so each is timed once first and once later
+(two different questions take different times: comparing the first of one with the later of another measures them,
+not the start).
 
-    .venv/bin/python bench/first_question.py [--question "..."] [--corpus data/articles]
+    .venv/bin/python bench/first_question.py [--question "..."] [--later "..."] [--corpus data/articles]
 
-Prints seconds and ratios (first question / later question); the machine's noise cancels in the ratios.
+Prints seconds and ratios (asked first / asked later, per question); the machine's noise cancels in the ratios.
 """
 
 from __future__ import annotations
@@ -59,19 +61,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-") as tmp:
         index = Path(tmp) / "index"
         ingest([args.corpus], Settings().with_overrides(index_dir=index), show_progress=False)
-        results = {}
+        results: dict[tuple[str, str], dict] = {}  # (side, question asked first) -> timings
         for side in ("cold", "warm"):
-            out = subprocess.run([sys.executable, __file__, "--child", side, "--index", str(index),
-                                  "--question", args.question, "--later", args.later],
-                                 check=True, capture_output=True, text=True).stdout
-            results[side] = json.loads(out.strip().splitlines()[-1])
-    print(f"first question: {args.question!r}; later question: {args.later!r}")
-    print(f"{'':28}{'without warm-up':>18}{'with warm-up':>16}")
-    for key, label in (("warm_up", "warm-up (at start)"), ("first", "first question"), ("later", "later question")):
-        print(f"{label + ' s':28}{results['cold'][key]:>18.1f}{results['warm'][key]:>16.1f}")
-    ratios = {side: r["first"] / r["later"] for side, r in results.items()}
-    print(f"{'first / later':28}{ratios['cold']:>18.2f}{ratios['warm']:>16.2f}")
-    print(f"first question with warm-up / without: {results['warm']['first'] / results['cold']['first']:.2f}")
+            for first, later in ((args.question, args.later), (args.later, args.question)):
+                out = subprocess.run([sys.executable, __file__, "--child", side, "--index", str(index),
+                                      "--question", first, "--later", later],
+                                     check=True, capture_output=True, text=True).stdout
+                results[(side, first)] = json.loads(out.strip().splitlines()[-1])
+    questions = (args.question, args.later)
+    other = {args.question: args.later, args.later: args.question}
+    print(f"{'seconds':44}{'without warm-up':>18}{'with warm-up':>16}")
+    for side_label, key in (("warm-up (at start)", "warm_up"),):
+        print(f"{side_label:44}" + "".join(
+            f"{sum(results[(side, q)][key] for q in questions) / 2:>{w}.1f}" for side, w in (("cold", 18), ("warm", 16))))
+    ratios: dict[str, list[float]] = {"cold": [], "warm": []}
+    for q in questions:
+        for label, pick in (("asked first", lambda side: results[(side, q)]["first"]),
+                            ("asked later", lambda side: results[(side, other[q])]["later"])):
+            print(f"{(q[:30] + ' ' + label):44}{pick('cold'):>18.1f}{pick('warm'):>16.1f}")
+        for side in ratios:
+            ratios[side].append(results[(side, q)]["first"] / results[(side, other[q])]["later"])
+    print(f"{'asked first / asked later (mean)':44}{sum(ratios['cold']) / 2:>18.2f}{sum(ratios['warm']) / 2:>16.2f}")
+    warm_vs_cold = [results[("warm", q)]["first"] / results[("cold", q)]["first"] for q in questions]
+    print(f"first question with warm-up / without (mean): {sum(warm_vs_cold) / 2:.2f}")
 
 
 if __name__ == "__main__":

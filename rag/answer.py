@@ -164,6 +164,8 @@ class Assistant:
                    kind: Literal["not_found", "unverified"] = "not_found") -> Answer:
             timings["total"] = round(time.perf_counter() - started, 3)
             status = self.backend()
+            if filters is not None and not filters.is_empty():  # "not in my articles" would mislead
+                reason += f"; searched only {filters.describe()}"
             return Answer(
                 question=question, answer=refusal_text(settings.prompts_dir, language, kind), refused=True,
                 refusal_kind=kind,

@@ -17,8 +17,8 @@ set_offline_environment()
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,  # plain help: no "<bool>" on flags
                   help="Cited, checked answers from news articles, offline.")
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)  # no hard line breaks in piped output
+out = Console(soft_wrap=True)
 
 IndexOption = typer.Option(None, "--index", help="index folder (default: ./index or NEWSRAG_INDEX_DIR)")
 
@@ -140,7 +140,10 @@ def ask(
     if model:
         key = "ollama_model" if (backend or settings.llm_backend) == "ollama" else "llamacpp_model"
         settings = settings.with_overrides(**{key: model})
-    filters = Filters(tuple(source), tuple(language), date_from, date_to)
+    try:
+        filters = Filters(tuple(source), tuple(language), date_from, date_to)
+    except ValueError as exc:
+        fail(str(exc))
     try:
         assistant = Assistant(settings)
         answer = None

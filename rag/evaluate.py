@@ -293,7 +293,8 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _reason_kind(reason: str) -> str:
-    return re.sub(r"\s*\(.*\)$", "", reason or "")
+    """The kind of refusal, without its figures and the filters it ran under (--without-gold filters every question)."""
+    return re.sub(r"\s*\(.*\)$", "", re.sub(r"; searched only .*$", "", reason or ""))
 
 
 # --- the run ----------------------------------------------------------------------------------------------------------

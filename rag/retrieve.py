@@ -6,6 +6,7 @@ is a bonus on top of the dense cosine, weighted by whether the question and the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .config import Settings
@@ -23,6 +24,24 @@ class Filters:
     date_from: str = ""  # YYYY-MM-DD, inclusive
     date_to: str = ""
     article_ids: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for label, value in (("from", self.date_from), ("to", self.date_to)):
+            if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(f"date {label} must look like 2025-05-20, not {value!r}")
+
+    def describe(self) -> str:
+        """The filters in words, for a refusal or the page: an answer searched under filters must say so."""
+        parts = []
+        if self.sources:
+            parts.append("sources: " + ", ".join(self.sources))
+        if self.languages:
+            parts.append("languages: " + ", ".join(self.languages))
+        if self.date_from or self.date_to:
+            parts.append(f"published {self.date_from or '…'} – {self.date_to or '…'} (undated articles left out)")
+        if self.article_ids:
+            parts.append(f"{len(self.article_ids)} chosen articles")
+        return "; ".join(parts)
 
     def is_empty(self) -> bool:
         return not (self.sources or self.languages or self.date_from or self.date_to or self.article_ids)

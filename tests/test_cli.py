@@ -47,6 +47,13 @@ def test_ingest_articles_ask_remove(tmp_path):
         # the offsets point into the text `newsrag show` prints
         assert stored["text"][citation["start"]:citation["end"]] == citation["quote"]
 
+    # a refusal under filters says which; a date the filter cannot read is an error, not a silent "no filter"
+    filtered = run(["ask", "Who attended the Pyongyang meeting?", "--date-from", "2099-01-01"], index)
+    assert filtered.returncode == 0 and "searched only published 2099-01-01" in filtered.stdout
+    assert "undated articles left out" in filtered.stdout
+    bad_date = run(["ask", "Who attended?", "--date-from", "yesterday"], index)
+    assert bad_date.returncode == 1 and "2025-05-20" in bad_date.stderr
+
     human = run(["ask", "What is the best apple strudel recipe?"], index)
     assert "The articles do not say." in human.stdout
 

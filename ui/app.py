@@ -30,7 +30,6 @@ from rag.store import IndexBusyError  # noqa: E402
 from . import render  # noqa: E402
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".json", ".jsonl"]
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LIBRARY_COLUMNS = ["id", "title", "source", "date", "language", "passages"]
 
 # Local fonts only: Gradio's default theme pulls IBM Plex / Inter from Google Fonts.
@@ -122,12 +121,8 @@ def upload_dir(settings: Settings) -> Path:
 
 
 def parse_filters(sources: Any, languages: Any, date_from: Any, date_to: Any) -> Filters:
-    date_from, date_to = (date_from or "").strip(), (date_to or "").strip()
-    for label, value in (("from", date_from), ("to", date_to)):
-        if value and not DATE.match(value):
-            raise ValueError(f"date {label} must look like 2025-05-20, not {value!r}")
-    return Filters(sources=tuple(sources or ()), languages=tuple(languages or ()), date_from=date_from,
-                   date_to=date_to)
+    return Filters(sources=tuple(sources or ()), languages=tuple(languages or ()),
+                   date_from=(date_from or "").strip(), date_to=(date_to or "").strip())
 
 
 def parse_history(history_json: str | None) -> list[tuple[str, str]]:
@@ -342,14 +337,11 @@ class ChatPage:
 
     @staticmethod
     def filters_note(sources: Any, languages: Any, date_from: str, date_to: str) -> str:
-        parts = []
-        if sources:
-            parts.append("sources: " + ", ".join(sources))
-        if languages:
-            parts.append("languages: " + ", ".join(languages))
-        if (date_from or "").strip() or (date_to or "").strip():
-            parts.append(f"dates: {date_from or '…'} – {date_to or '…'}")
-        return ("Filters: " + "; ".join(parts) + " (change them in the Library tab)") if parts else "Filters: none"
+        try:
+            described = parse_filters(sources, languages, date_from, date_to).describe()
+        except ValueError as exc:
+            return f"Filters: {exc}"
+        return f"Filters: {described} (change them in the Library tab)" if described else "Filters: none"
 
 
 def concurrency(settings: Settings, assistant: Assistant) -> int:
