@@ -99,13 +99,14 @@ class Assistant:
             spent += usage.prompt_tokens
             return probability
 
-        threshold = self.settings.verify_min_yes
+        threshold, confident = self.settings.verify_min_yes, self.settings.confident_min_yes
         for sentence in sentences:
             cited_shown = [n for n in sentence.citations if n in shown]
             if not sentence.supported or not cited_shown:
                 continue
             sentence.model_check = states(sentence.text, cited_shown)
             if sentence.model_check is None or sentence.model_check >= threshold:
+                sentence.weak = sentence.model_check is not None and sentence.model_check < confident
                 continue
             cited = "".join(f"[{n}]" for n in sentence.citations)
             # small models often cite the sentence next to the one they used: ask once about the shown sentence
@@ -117,6 +118,7 @@ class Assistant:
                 probability = states(sentence.text, [other])
                 if probability is not None and probability >= threshold:
                     sentence.citations, sentence.model_check = [other], probability
+                    sentence.weak = probability < confident
                     sentence.reason = f"citation corrected by newsrag: the model cited {cited}"
                     continue
             sentence.supported = False

@@ -178,7 +178,14 @@ def render_answer(answer) -> None:
         return
     for s in answer.sentences:
         marks = "".join(f"[{n}]" for n in s.citations)
-        flag = "[green]✓[/green]" if s.supported else f"[red]✗ unverified: {s.reason}[/red]"
+        if not s.supported:
+            flag = f"[red]✗ unverified: {s.reason}[/red]"
+        elif s.weak:
+            flag = f"[yellow]✓ weak: the model check gave only {s.model_check:.2f}, read the quote[/yellow]"
+        else:
+            flag = "[green]✓[/green]"
+        if s.supported and s.reason:  # an edit newsrag made: a corrected citation, a removed "unnamed"
+            flag += f" [dim]({s.reason})[/dim]"
         out.print(f"{s.text} {marks} {flag}", highlight=False)
     out.print()
     for c in answer.citations:

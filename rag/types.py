@@ -124,6 +124,7 @@ class AnswerSentence:
     reason: str = ""  # why a sentence is not supported
     support: float = 0.0  # how strongly the cited passage backs it (0..1)
     model_check: float | None = None  # the model's probability that the cited sentence states it (None: not asked)
+    weak: bool = False  # verified, but the model check was below Settings.confident_min_yes: read the quote first
 
 
 @dataclass

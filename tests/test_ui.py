@@ -105,6 +105,12 @@ def test_answer_marks_unverified_sentences_with_reason_and_links_citations():
     assert "the quote states it; newsrag removed &#x27;unnamed&#x27;: no passage says so" in html
     assert "*(newsrag removed 'unnamed': no passage says so)*" in render.export_markdown(
         [{"question": "Wer?", "answer": edited}])
+    # a sentence the model check passed only just is marked weak, in the page and in the export
+    edited["sentences"][0].update(weak=True, model_check=0.51)
+    html = render.render_chat([{"question": "Wer?", "answer": edited}])
+    assert html.count('class="sent verified weak"') == 1 and html.count("badge-weak") == 1
+    assert "the model check gave 0.51" in html
+    assert "(weak: the model check gave only 0.51)" in render.export_markdown([{"question": "Wer?", "answer": edited}])
 
 
 def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passages():

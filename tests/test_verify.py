@@ -34,6 +34,13 @@ def test_a_no_from_the_model_check_flags_the_sentence_and_a_yes_keeps_it(qwen_se
     question = "What did the US offer Ukraine?"
     kept = Assistant(qwen_settings, model=VerdictModel(embedded_model(qwen_settings), "YES")).ask(question)
     assert not kept.refused and any(s.supported for s in kept.sentences)
+    assert not any(s.weak for s in kept.sentences)
+    # a check that passes below the confident level marks the sentence weak (a bare YES reads as 1.0)
+    doubtful = Assistant(qwen_settings.with_overrides(confident_min_yes=1.01),
+                         model=VerdictModel(embedded_model(qwen_settings), "YES")).ask(question)
+    assert [s.weak for s in doubtful.sentences] == [s.supported and s.model_check is not None
+                                                    for s in doubtful.sentences]
+    assert any(s.weak for s in doubtful.sentences)
 
     model = VerdictModel(embedded_model(qwen_settings), "NO")
     flagged = Assistant(qwen_settings, model=model).ask(question)

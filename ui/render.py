@@ -95,6 +95,10 @@ def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
             how = "verified" + (f"; the model check gave {check:.2f} that the quote states it" if check is not None else "")
             if s.get("reason"):  # an edit newsrag made: a moved citation, a removed "unnamed"
                 how += f"; {s['reason']}"
+            if s.get("weak"):
+                parts.append(f'<span class="sent verified weak" title="{esc("weak: " + how + "; read the quote")}">'
+                             f'{esc(body)}{marks}{esc(tail)}<span class="badge badge-weak">weak</span></span>')
+                continue
             parts.append(f'<span class="sent verified" title="{esc(how)}">{esc(body)}{marks}{esc(tail)}</span>')
         else:
             reason = s.get("reason") or "not supported by the cited passage"
@@ -253,6 +257,8 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
                 marks = "".join(f"[{n}]" for n in s.get("citations") or [])
                 flag = (f" *({s['reason']})*" if s.get("reason") else "") if s.get("supported") else \
                     f" **(unverified: {s.get('reason', '')})**"
+                if s.get("supported") and s.get("weak"):
+                    flag += f" **(weak: the model check gave only {s.get('model_check') or 0:.2f})**"
                 lines.append(f"- {s['text']} {marks}{flag}".rstrip())
             lines.append("")
             sources = answer.get("citations") or []
