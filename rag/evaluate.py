@@ -53,7 +53,7 @@ def load_questions(paths: Iterable[Path]) -> list[Question]:
             try:
                 r = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+                raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
             if not isinstance(r, dict) or not str(r.get("question") or "").strip():
                 raise ValueError(f"{path}:{lineno}: expected an object with a 'question'")
             out.append(Question(

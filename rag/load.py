@@ -162,14 +162,14 @@ def load_json(path: Path) -> Iterator[Article | FileFailure]:
             try:
                 yield _from_record(json.loads(line), path, where)
             except json.JSONDecodeError as exc:
-                yield FileFailure(f"{path}:{lineno}", f"invalid JSON ({exc.msg})")
+                yield FileFailure(f"{path}:{lineno}", f"invalid JSON ({exc.msg} at column {exc.colno})")
             except LoadError as exc:
                 yield FileFailure(f"{path}:{lineno}", str(exc).removeprefix(f"{where}: "))
         return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LoadError(f"invalid JSON ({exc.msg}, line {exc.lineno})") from None
+        raise LoadError(f"invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     records = data if isinstance(data, list) else [data]
     for i, record in enumerate(records):
         try:

@@ -64,6 +64,8 @@ def test_bad_files_are_reported_and_the_rest_goes_in(tmp_path, settings, countin
     assert "UTF-8" in reasons["latin1.txt"]
     assert "empty" in reasons["empty.md"]
     assert {f.path for f in report.failed} >= {f"{docs / 'feed.jsonl'}:2", f"{docs / 'feed.jsonl'}:3"}
+    broken_line = next(f.reason for f in report.failed if f.path.endswith("feed.jsonl:2"))
+    assert broken_line.startswith("invalid JSON (") and "at column 2" in broken_line  # where to look, not only what
     index = NewsIndex(settings)
     assert set(index.articles) == {"good", "feed-1"}
     assert index.articles["feed-1"].source == "Bote"
