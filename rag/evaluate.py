@@ -424,7 +424,8 @@ def report_table(report: dict[str, Any], title: str = "newsrag eval"):
     if "answers" in report:
         add("accuracy (answerable)", lambda r: r["answers"]["accuracy"])
         add("token F1 (answerable)", lambda r: r["answers"]["token_f1"])
-        add("answer in question's language", lambda r: r["answers"]["answer_language_matches"])
+        # detected on the whole answer: German words left in an English answer do not change it
+        add("answer mainly in question's language", lambda r: r["answers"]["answer_language_matches"])
         add("citation precision", lambda r: r["citations"]["precision"])
         add("sentences verified", lambda r: r["citations"]["sentences_verified"])
         add("sentences flagged", lambda r: r["citations"]["sentences_flagged"])
