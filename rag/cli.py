@@ -9,7 +9,6 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Column, Table
 
 from .config import Settings, set_offline_environment
 
@@ -91,11 +90,12 @@ def articles(index: Optional[Path] = IndexOption,
             {"id": a.id, "title": a.title, "source": a.source, "published": a.published, "language": a.language,
              "passages": len(a.passage_ids), "path": a.path} for a in rows], ensure_ascii=False))
         return
-    # the id is what `remove` and `show` take: wrap it, never cut it
-    table = Table(Column("id", overflow="fold"), "title", "source", "date", "lang", "passages")
+    # one line per article, id first and whole: it is what `remove` and `show` take, and a table at 80 columns cut it
+    width = max((len(a.id) for a in rows), default=0)
     for a in rows:
-        table.add_row(a.id, a.title, a.source, a.published, a.language, str(len(a.passage_ids)))
-    out.print(table)
+        source = f"{a.source}: " if a.source else ""
+        out.print(f"{a.id:<{width}}  {a.published or 'undated':<10}  {a.language or '?':<2}  "
+                  f"{len(a.passage_ids):>3} passages  {source}{a.title}", highlight=False, markup=False)
     out.print(f"{len(rows)} articles in {settings.index_dir}")
 
 

@@ -30,6 +30,8 @@ def test_ingest_articles_ask_remove(tmp_path):
     assert again.returncode == 0 and "unchanged 1, failed 0" in again.stdout
     assert run(["ingest", str(broken)], index).returncode == 2
 
+    plain = run(["articles"], index).stdout.splitlines()  # piped: one line per article, the id whole and first
+    assert plain[0].split()[0] == "russland-nordkorea-strategische-partnerschaft" and "4 passages" in plain[0]
     listing = json.loads(run(["articles", "--json"], index).stdout)
     assert listing[0]["language"] == "de" and listing[0]["passages"] >= 4
     stored = json.loads(run(["show", "russland-nordkorea-strategische-partnerschaft", "--json"], index).stdout)
