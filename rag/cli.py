@@ -114,9 +114,10 @@ def show(article_id: str = typer.Argument(..., help="an id from `newsrag article
         fields = ("id", "title", "source", "url", "published", "language", "path", "text")
         sys.stdout.write(json.dumps({f: getattr(article, f) for f in fields}, ensure_ascii=False, indent=2) + "\n")
         return
-    out.print(f"[bold]{article.title}[/bold]  [dim]{article.id} · {article.source or 'no source'} · "
-              f"{article.published or 'undated'} · {article.language} · {article.path}[/dim]", highlight=False)
-    sys.stdout.write(article.text + "\n")  # verbatim: offsets count characters of exactly this
+    # the header goes to stderr: standard output is exactly the text the offsets count in (`show ID > a.txt`)
+    console.print(f"[bold]{article.title}[/bold]  [dim]{article.id} · {article.source or 'no source'} · "
+                  f"{article.published or 'undated'} · {article.language} · {article.path}[/dim]", highlight=False)
+    sys.stdout.write(article.text + "\n")
 
 
 @app.command()

@@ -36,6 +36,8 @@ def test_ingest_articles_ask_remove(tmp_path):
     assert listing[0]["language"] == "de" and listing[0]["passages"] >= 4
     stored = json.loads(run(["show", "russland-nordkorea-strategische-partnerschaft", "--json"], index).stdout)
     assert stored["title"] in stored["text"] and "Lesen Sie auch" not in stored["text"]
+    shown = run(["show", "russland-nordkorea-strategische-partnerschaft"], index)
+    assert shown.stdout == stored["text"] + "\n" and stored["id"] in shown.stderr  # the header is not in the text
     unknown = run(["show", "no-such-article"], index)
     assert unknown.returncode == 1 and "no such article" in unknown.stderr
 
