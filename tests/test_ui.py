@@ -166,7 +166,7 @@ def test_exported_transcripts_leave_no_file_behind(tmp_path):
     md, js = page.exports([{"question": "Wer?", "answer": answer_dict()}])
     files = sorted(page.export_dir.iterdir())
     assert [f.suffix for f in files] == [".json", ".md"] and all(f.stat().st_size > 0 for f in files)
-    assert {md.value["orig_name"], js.value["orig_name"]} == {f.name for f in files}
+    assert {md["value"], js["value"]} == {str(f) for f in files}
     page.remove_exports()  # runs when the page object goes, and at interpreter exit
     assert not page.export_dir.exists()
 
@@ -341,3 +341,44 @@ def test_login_is_required_when_configured(server, tmp_path):
         assert answer["refused"] is True
     finally:
         demo.close()
+
+
+def test_serve_stopped_by_sigterm_leaves_no_transcript_behind(sample_index_dir, tmp_path):
+    """A service manager stops the page with SIGTERM; the chat's exports must not stay in the temp folder."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from gradio_client import Client
+
+    index = tmp_path / "index"
+    shutil.copytree(sample_index_dir, index)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    port = free_port()
+    env = {**os.environ, "TMPDIR": str(temp), "GRADIO_TEMP_DIR": str(temp / "gradio"), "NEWSRAG_PORT": str(port),
+           "NEWSRAG_LLM_BACKEND": "llamacpp", "NEWSRAG_LLAMACPP_MODEL": "smollm2-135m"}
+    server = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--index", str(index)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:
+                time.sleep(1)
+        else:
+            raise AssertionError("the page did not come up")
+        # an off-topic question: refused at the evidence gate, but a turn all the same, so the exports are written
+        client.predict("Wie hoch ist der Eiffelturm?", [], [], "", "", api_name="/chat")
+        written = [p for p in temp.rglob("newsrag-chat-*") if p.is_file()]
+        assert written, "the chat wrote no export to remove"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) is not None
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert not [p for p in temp.rglob("newsrag-chat-*") if p.is_file()], server.stdout.read()

@@ -6,9 +6,11 @@ launch_options(settings) on a free port.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -147,6 +149,16 @@ def parse_history(history_json: str | None) -> list[tuple[str, str]]:
     return out
 
 
+def _remove_exports(export_dir: Path, stems: set[str]) -> None:
+    shutil.rmtree(export_dir, ignore_errors=True)
+    cache = Path(gr.utils.get_upload_folder())
+    for stem in stems:  # each stem carries a random part: only this page's files, not another server's
+        for copy in cache.glob(f"*/{stem}.*"):
+            copy.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                copy.parent.rmdir()
+
+
 class ChatPage:
     """The handlers; one per app, shared by all sessions. Session data lives only in gr.State."""
 
@@ -154,8 +166,10 @@ class ChatPage:
         self.settings = settings
         self.assistant = assistant
         self.export_dir = Path(tempfile.mkdtemp(prefix="newsrag-export-"))
-        # transcripts are a newsroom's work: none stays on disk once the page is gone
-        self.remove_exports = weakref.finalize(self, shutil.rmtree, self.export_dir, True)
+        self._export_stems: set[str] = set()
+        # transcripts are a newsroom's work: none stays on disk once the page is gone, neither ours nor the copies
+        # Gradio serves them from (it deletes only some of those itself)
+        self.remove_exports = weakref.finalize(self, _remove_exports, self.export_dir, self._export_stems)
         self._ingest_lock = threading.Lock()
 
     # --- helpers
@@ -181,14 +195,16 @@ class ChatPage:
         return [(t["question"], t["answer"]["answer"]) for t in turns if t.get("answer") is not None]
 
     def exports(self, turns: list[dict]) -> tuple[Any, Any]:
+        # updates, not new buttons: a file the page's own button serves is one Gradio deletes with its cache
         if not any(t.get("answer") is not None for t in turns):
-            return gr.DownloadButton(value=None, interactive=False), gr.DownloadButton(value=None, interactive=False)
+            return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
         stem = f"newsrag-chat-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self._export_stems.add(stem)
         md = self.export_dir / f"{stem}.md"
         js = self.export_dir / f"{stem}.json"
         md.write_text(render.export_markdown(turns), encoding="utf-8")
         js.write_text(render.export_json(turns), encoding="utf-8")
-        return gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(js), interactive=True)
+        return gr.update(value=str(md), interactive=True), gr.update(value=str(js), interactive=True)
 
     def views(self, turns: list[dict]) -> tuple[str, str]:
         return render.render_chat(turns), render.render_evidence(turns, self.article_text)
@@ -482,4 +498,10 @@ def launch(settings: Settings) -> None:
     print(f"newsrag: the chat page is at http://{host}:{settings.port}/ "
           f"({'this computer only' if settings.host in ('127.0.0.1', 'localhost', '::1') else 'on the network'}; "
           "Ctrl+C stops it)", flush=True)
+    # a service manager stops with SIGTERM: close as on Ctrl+C, so that the exported transcripts are deleted too
+    signal.signal(signal.SIGTERM, _interrupt)
     demo.block_thread()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
