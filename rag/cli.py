@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -56,6 +57,12 @@ def ingest(
         )
         for failure in report.failed:
             out.print(f"  [yellow]failed[/yellow] {failure.path}: {failure.reason}")
+        if report.other_files:
+            kinds = Counter(Path(p).suffix.lower() or "no extension" for p in report.other_files)
+            count = len(report.other_files)
+            out.print(f"  not read: {count} other file{'s' if count > 1 else ''} in the folders "
+                      f"({', '.join(f'{k} {n}' for k, n in kinds.most_common())}; ingest reads .txt .md .html .json "
+                      f".jsonl), e.g. {report.other_files[0]}")
     if report.failed:  # a script or cron job must notice a skipped file, not only a total failure
         raise typer.Exit(3 if report.added or report.updated or report.unchanged else 2)
 

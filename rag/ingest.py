@@ -12,7 +12,7 @@ from .clean import clean_article
 from .config import Settings
 from .embed import get_embedder
 from .lexical import tokenize
-from .load import load_paths
+from .load import load_paths, other_files
 from .split import split_article
 from .store import NewsIndex, passage_id, write_lock
 from .types import Article, ArticleInfo, FileFailure, IngestReport, Passage
@@ -53,7 +53,9 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport()
     embedder = get_embedder(settings)
+    paths = list(paths)
     items = list(load_paths(paths))
+    report.other_files = other_files(paths)
     with write_lock(settings.index_dir):
         index = NewsIndex(settings, embedder.name)
         for article_id in index.repair():
@@ -99,7 +101,9 @@ def ingest(
                 batch, batch_passages = [], 0
         if batch:
             _store_batch(index, batch, embedder, report)
-        if bar is not None:
+        if bar is not None:  # the bar counts every record read; say how many of them could not go in
+            if report.failed:
+                bar.set_postfix_str(f"{len(report.failed)} failed", refresh=False)
             bar.update(len(items) - bar.n)
             bar.close()
     report.seconds = round(time.perf_counter() - started, 3)

@@ -39,6 +39,14 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path | FileFailure]:
             yield FileFailure(str(path), "no such file or folder")
 
 
+def other_files(paths: Iterable[Path]) -> list[str]:
+    """Files inside the given folders that ingest does not read (a PDF or image next to the articles), so that the
+    report can say they were left out instead of passing over them in silence."""
+    return [str(child) for path in paths if path.is_dir() for child in sorted(path.rglob("*"))
+            if child.is_file() and child.suffix.lower() not in SUPPORTED_SUFFIXES and not child.name.startswith(".")
+            and not any(part.startswith(".") for part in child.relative_to(path).parts)]
+
+
 def read_text(path: Path) -> str:
     data = path.read_bytes()
     if not data.strip():

@@ -63,6 +63,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    other_files: list[str] = field(default_factory=list)  # in the folders given, of a type ingest does not read
     passages_embedded: int = 0
     seconds: float = 0.0
 

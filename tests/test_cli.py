@@ -28,6 +28,13 @@ def test_ingest_articles_ask_remove(tmp_path):
     assert report["failed"][0]["path"] == str(broken)
     again = run(["ingest", str(SAMPLE_ARTICLES)], index)
     assert again.returncode == 0 and "unchanged 1, failed 0" in again.stdout
+    folder = tmp_path / "folder"  # a photo next to an article is named, and is no failure
+    folder.mkdir()
+    (folder / "note.txt").write_text("Hafen\n\nDie Fähre fährt ab Mai täglich um acht Uhr.", encoding="utf-8")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    with_photo = run(["ingest", str(folder)], tmp_path / "index2")
+    assert with_photo.returncode == 0 and "added 1, updated 0, unchanged 0, failed 0" in with_photo.stdout
+    assert "not read: 1 other file in the folders (.jpg 1;" in with_photo.stdout
     assert run(["ingest", str(broken)], index).returncode == 2
 
     plain = run(["articles"], index).stdout.splitlines()  # piped: one line per article, the id whole and first

@@ -57,8 +57,11 @@ def test_bad_files_are_reported_and_the_rest_goes_in(tmp_path, settings, countin
         "{not json",
         json.dumps({"id": "feed-2", "title": "Leer"}),
     ]))
+    write(docs / "scan.pdf", b"%PDF-1.4 not read")
+    write(docs / ".hidden" / "notes.docx", b"not listed")
     report = ingest([docs], settings)
     assert sorted(report.added) == ["feed-1", "good"]
+    assert report.other_files == [str(docs / "scan.pdf")]  # said, not passed over; not a failure either
     reasons = {Path(f.path.split(":")[0]).name: f.reason for f in report.failed}
     assert "binary" in reasons["binary.txt"]
     assert "UTF-8" in reasons["latin1.txt"]
