@@ -200,6 +200,9 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
     })
     if expect_refusal:
         row["right"] = answer.refused
+        if not answer.refused and q.answers:
+            # gold hidden, answered anyway: another passage may say the same (neighbouring paragraphs overlap)
+            row["holds_gold_answer"] = exact_match(answer.answer, q.answers)
     elif answer.refused:
         row["right"] = False
     elif q.seed_format:
@@ -274,6 +277,10 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     report["refusal"] = {
         "expected_refusals": len(should_refuse),
         "refused_when_expected": _mean([float(r["refused"]) for r in should_refuse]),
+        # of the questions that should have been refused (gold hidden) but were answered: answers that hold a gold
+        # answer string anyway, because a passage left in states it too
+        "answered_holding_gold_answer": _mean([float(r["holds_gold_answer"]) for r in should_refuse
+                                               if "holds_gold_answer" in r]),
         "answerable": len(should_answer),
         "wrongly_refused": _mean([float(r["refused"]) for r in should_answer]),
         "reasons": dict(Counter(_reason_kind(r["refusal_reason"]) for r in answered if r["refused"])),
@@ -431,6 +438,7 @@ def report_table(report: dict[str, Any], title: str = "newsrag eval"):
         add("sentences flagged", lambda r: r["citations"]["sentences_flagged"])
         add("refused when expected", lambda r: r["refusal"]["refused_when_expected"])
         add("answerable wrongly refused", lambda r: r["refusal"]["wrongly_refused"])
+        add("not refused, yet holds a gold answer", lambda r: r["refusal"]["answered_holding_gold_answer"])
         add("prompt tokens / answer", lambda r: r["cost"]["prompt_tokens_mean"])
         for stage in STAGES:
             add(f"{stage} p50 / p95 s", lambda r, stage=stage: "{p50:.2f} / {p95:.2f}".format(

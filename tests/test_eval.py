@@ -108,6 +108,16 @@ def test_classify_and_aggregate():
     assert report["refusal"]["reasons"] == {"no passage bears on the question": 1,
                                            "the model found no answer in the evidence": 1}
     assert report["cost"]["prompt_tokens_mean"] == 100 and report["cost"]["latency_s"]["total"]["p50"] == 2.0
+    assert report["refusal"]["answered_holding_gold_answer"] is None  # nothing was answered with the gold hidden
+
+
+def test_gold_hidden_answers_that_hold_a_gold_answer_are_counted_apart():
+    hidden = {"expect_refusal": True, "right": False, "error": "answered_unanswerable"}
+    rows = [_row(**hidden, holds_gold_answer=True), _row(**hidden, holds_gold_answer=False),
+            _row(**hidden, holds_gold_answer=False), _row(expect_refusal=True, right=True, refused=True, error="ok")]
+    report = aggregate(rows)
+    assert report["refusal"]["refused_when_expected"] == 0.25
+    assert report["refusal"]["answered_holding_gold_answer"] == round(1 / 3, 4)
 
 
 def test_eval_retrieval_only_end_to_end(tmp_path: Path):
