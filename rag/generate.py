@@ -72,7 +72,9 @@ def evidence_text(prompts_dir: Path, evidence: Sequence[Evidence]) -> str:
         groups.setdefault(e.article.id, []).append(e)
     return "\n\n".join(
         render(prompts_dir, "evidence_article.txt", title=_fence(items[0].article.title),
-               published=items[0].article.published or "undated",
+               # no "(undated)": the model took it for the article's content ('The article "Nikola Tesla"
+               # (undated) was published in 1937')
+               dated=f" ({items[0].article.published})" if items[0].article.published else "",
                passages="\n".join(render(prompts_dir, "evidence_block.txt", n=e.n, text=_fence(e.sentence.text))
                                   for e in items))
         for items in groups.values()

@@ -87,6 +87,25 @@ def test_article_text_cannot_fake_evidence_blocks(sample_settings):
     assert user.rstrip().endswith("square brackets after every sentence.")
 
 
+def test_the_evidence_header_gives_a_date_only_when_the_article_has_one(sample_settings):
+    from dataclasses import replace
+
+    from rag.evidence import select_evidence
+    from rag.generate import evidence_text
+
+    assistant = Assistant(sample_settings)
+    question = "What did the US offer Ukraine?"
+    evidence = select_evidence(question, assistant.retriever.retrieve(question), assistant.embedder,
+                               sample_settings).evidence
+    dated = replace(evidence[0].article, published="2025-05-20")
+    text = evidence_text(sample_settings.prompts_dir, [replace(e, article=dated) for e in evidence])
+    assert text.startswith(f'Article: "{dated.title}" (2025-05-20)\n[')
+    undated = replace(evidence[0].article, published="")
+    text = evidence_text(sample_settings.prompts_dir, [replace(e, article=undated) for e in evidence])
+    # a bare "(undated)" was read as content: 'The article "Nikola Tesla" (undated) was published in 1937'
+    assert text.startswith(f'Article: "{undated.title}"\n[') and "undated" not in text
+
+
 def test_the_answerability_check_can_be_switched_off(sample_settings):
     model = CountingModel(embedded_model(sample_settings))
     answer = Assistant(sample_settings.with_overrides(answerable_min_yes=0), model=model).ask(
