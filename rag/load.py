@@ -27,12 +27,18 @@ def slugify(text: str, max_len: int = 80) -> str:
     return slug[:max_len].strip("-") or "article"
 
 
+def _visible_files(folder: Path) -> Iterator[Path]:
+    """Files under `folder`, skipping hidden files and everything inside hidden folders (.git, .ipynb_checkpoints,
+    a sync tool's .stversions): those hold copies and old versions, not articles to cite."""
+    for child in sorted(folder.rglob("*")):
+        if child.is_file() and not any(part.startswith(".") for part in child.relative_to(folder).parts):
+            yield child
+
+
 def iter_files(paths: Iterable[Path]) -> Iterator[Path | FileFailure]:
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith("."):
-                    yield child
+            yield from (child for child in _visible_files(path) if child.suffix.lower() in SUPPORTED_SUFFIXES)
         elif path.is_file():
             yield path
         else:
@@ -42,9 +48,8 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path | FileFailure]:
 def other_files(paths: Iterable[Path]) -> list[str]:
     """Files inside the given folders that ingest does not read (a PDF or image next to the articles), so that the
     report can say they were left out instead of passing over them in silence."""
-    return [str(child) for path in paths if path.is_dir() for child in sorted(path.rglob("*"))
-            if child.is_file() and child.suffix.lower() not in SUPPORTED_SUFFIXES and not child.name.startswith(".")
-            and not any(part.startswith(".") for part in child.relative_to(path).parts)]
+    return [str(child) for path in paths if path.is_dir() for child in _visible_files(path)
+            if child.suffix.lower() not in SUPPORTED_SUFFIXES]
 
 
 def read_text(path: Path) -> str:

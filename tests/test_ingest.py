@@ -59,6 +59,7 @@ def test_bad_files_are_reported_and_the_rest_goes_in(tmp_path, settings, countin
     ]))
     write(docs / "scan.pdf", b"%PDF-1.4 not read")
     write(docs / ".hidden" / "notes.docx", b"not listed")
+    write(docs / ".stversions" / "good~20250101.txt", ARTICLE_A.replace("zwölf", "elf"))  # a sync tool's old copy
     report = ingest([docs], settings)
     assert sorted(report.added) == ["feed-1", "good"]
     assert report.other_files == [str(docs / "scan.pdf")]  # said, not passed over; not a failure either
