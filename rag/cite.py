@@ -44,7 +44,17 @@ def normalise_markers(answer: str) -> str:
 _GROUPED = re.compile(r"(?<![\d.,])(\d{1,3})((?:(?:[.,] ?|[\u00a0\u202f])\d{3})+)\b")
 
 
+# clock times: "21:00" is the hour 21 (German "21 Uhr"), "21:30" / "21.30 Uhr" the numbers 21 and 30
+_TIME = re.compile(r"(?<![\d.,:])([01]?\d|2[0-3])(?::([0-5]\d)\b|\.([0-5]\d)(?=\s*Uhr\b))")
+
+
+def _clock(match: re.Match) -> str:
+    minutes = match.group(2) or match.group(3)
+    return match.group(1) if int(minutes) == 0 else f"{match.group(1)} {minutes}"
+
+
 def numbers_in(text: str) -> set[int]:
+    text = _TIME.sub(_clock, text)
     ungrouped = _GROUPED.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), text)
     found = {int(n) for n in re.findall(r"\d+", ungrouped.replace(".", "").replace(",", "")) if len(n) < 10}
     # decades: "the 1990s" is "die 90er Jahre"
@@ -79,6 +89,19 @@ CALENDAR_NOUNS = {
     "woche", "wochen", "tag", "tage", "tagen", "januar", "februar", "maerz", "mai", "juni", "juli", "august",
     "september", "oktober", "november", "dezember",
 }
+
+
+def question_labels(question: str, claim: str) -> set[int]:
+    """Numbers that name something the question asks about and the claim repeats with it: "Linie 7", "Terminal 2",
+    "Artikel 5". Like the question's own names, they are not the claim's to prove; a year or count the claim adds
+    ("published in 1937" for "What was published in 1937?") still is."""
+    found = set()
+    for word, number in re.findall(r"\b([A-ZÄÖÜ][\w-]+)\s+(\d+)\b", question):
+        if fold(word) in CALENDAR_NOUNS or word.lower() in FUNCTION_WORDS or 1500 <= int(number) <= 2100:
+            continue  # "Im Jahr 1937", "In 1785", "Tesla 1886": a date, not a label
+        if re.search(rf"\b{re.escape(word)}\s+{number}\b", claim, re.IGNORECASE):
+            found.add(int(number))
+    return found
 
 
 def names_in(text: str) -> set[str]:
@@ -183,7 +206,7 @@ class CitationChecker:
         # nor is a word of the article's title, shown above the evidence: "Nikola" in an article titled "Nikola Tesla"
         names = names_in(claim) - {fold(w) for w in words(question)} - {fold(w) for w in words(evidence.article.title)}
         missing_names = self._missing_names(names, passage_words)
-        numbers = numbers_in(claim)
+        numbers = numbers_in(claim) - question_labels(question, claim)
         passage_numbers = numbers_in(evidence.passage.text)
         missing_numbers = sorted(
             n for n in numbers - passage_numbers

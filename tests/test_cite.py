@@ -24,6 +24,9 @@ def test_numbers_in_digits_and_words():
     assert numbers_in("30, 000 to 50, 000 people") == numbers_in("30.000 bis 50.000") == {30000, 50000}
     assert numbers_in("1,000,000 and 20\u202f000") == {1000000, 20000}
     assert numbers_in("In 2012, 500 people") == {2012, 500}
+    # clock times: "at 21:00" is "gegen 21 Uhr", not the numbers 21 and 0
+    assert numbers_in("broke out at 21:00") == numbers_in("gegen 21 Uhr") == {21}
+    assert numbers_in("at 21:30") == numbers_in("um 21.30 Uhr") == {21, 30}
 
 
 def evidence_for(settings, question):
@@ -117,6 +120,21 @@ def test_a_german_year_phrase_is_not_an_invented_name(sample_settings):
     assert not invented.sentences[0].supported and "chicago" in invented.sentences[0].reason
     ended = check_answer("Die Partnerschaft wurde im Jahr 1886 von Edison gekündigt [1].", [e], checker, question)
     assert not ended.sentences[0].supported
+
+
+def test_a_number_that_names_what_the_question_asks_about_is_not_the_claims_to_prove(sample_settings):
+    e = one_sentence_evidence("Die ersten Bahnen sollen nach Angaben der Stadt im Dezember 2029 fahren.")
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    question = "Wann sollen die ersten Bahnen der Linie 7 fahren?"
+    line = check_answer("Die ersten Bahnen der Linie 7 sollen im Dezember 2029 fahren [1].", [e], checker, question)
+    assert line.sentences[0].supported, line.sentences[0].reason
+    wrong = check_answer("Die ersten Bahnen der Linie 7 sollen im Dezember 2030 fahren [1].", [e], checker, question)
+    assert not wrong.sentences[0].supported and "2030" in wrong.sentences[0].reason
+    # a year the question asks about is what a made-up answer repeats: it must still be in the passage
+    ordered = one_sentence_evidence("Die Stadt bestellte im Dezember zwölf neue Bahnen für die Linie 7.")
+    made_up = check_answer("Die Stadt bestellte 2028 zwölf neue Bahnen [1].", [ordered], checker,
+                           "Wie viele Bahnen bestellte die Stadt 2028?")
+    assert not made_up.sentences[0].supported and "2028" in made_up.sentences[0].reason
 
 
 def test_german_nouns_from_the_question_are_not_invented_names(sample_settings):
