@@ -163,7 +163,7 @@ class Assistant:
         answerable: float | None = None
 
         def refuse(reason: str, sentences: list[AnswerSentence] | None = None, usage: Usage | None = None,
-                   kind: Literal["not_found", "unverified"] = "not_found") -> Answer:
+                   kind: Literal["not_found", "no_answer", "unverified"] = "not_found") -> Answer:
             timings["total"] = round(time.perf_counter() - started, 3)
             status = self.backend()
             if filters is not None and not filters.is_empty():  # "not in my articles" would mislead
@@ -196,7 +196,7 @@ class Assistant:
             if answerable is not None and answerable < settings.answerable_min_yes:
                 yield AnswerEvent("answer", answer=refuse(
                     f"the model found that the evidence does not answer the question (its probability of yes "
-                    f"{answerable:.2f} < {settings.answerable_min_yes:.2f})", usage=asked))
+                    f"{answerable:.2f} < {settings.answerable_min_yes:.2f})", usage=asked, kind="no_answer"))
                 return
 
         yield AnswerEvent("status", "Writing the answer…")
@@ -210,7 +210,8 @@ class Assistant:
         usage.prompt_tokens += asked.prompt_tokens
         lap("generate")
         if not draft or declines_to_answer(draft):
-            yield AnswerEvent("answer", answer=refuse("the model found no answer in the evidence", usage=usage))
+            yield AnswerEvent("answer", answer=refuse("the model found no answer in the evidence", usage=usage,
+                                                         kind="no_answer"))
             return
         checked = check_answer(draft, selection.evidence, self.checker, standalone)
         lap("check")
@@ -218,7 +219,7 @@ class Assistant:
             for sentence in checked.sentences:
                 sentence.supported, sentence.reason = False, "repeats the question without an answer"
             yield AnswerEvent("answer", answer=refuse("the model's draft only repeats the question", checked.sentences,
-                                                      usage))
+                                                      usage, kind="no_answer"))
             return
         if settings.verify_with_model and any(s.supported for s in checked.sentences):
             yield AnswerEvent("status", "Checking each sentence against its quote…")

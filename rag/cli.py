@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .config import Settings, set_offline_environment
 
@@ -179,27 +180,34 @@ def ask(
 def render_answer(answer) -> None:
     if answer.refused:
         out.print(f"[bold]{answer.answer}[/bold]  [dim]({answer.refusal_reason})[/dim]")
+        if answer.sentences:  # a held-back draft: what held up and what did not, and why
+            out.print("The model's draft, held back:")
+            _print_sentences(answer.sentences, indent="  ")
         if answer.closest:
             out.print("Closest passages:")
             for c in answer.closest:
                 out.print(f"  • {c.title} [dim]({c.article_id})[/dim]: {c.text[:160]}…")
         return
-    for s in answer.sentences:
-        marks = "".join(f"[{n}]" for n in s.citations)
-        if not s.supported:
-            flag = f"[red]✗ unverified: {s.reason}[/red]"
-        elif s.weak:
-            flag = f"[yellow]✓ weak: the model check gave only {s.model_check:.2f}, read the quote[/yellow]"
-        else:
-            flag = "[green]✓[/green]"
-        if s.supported and s.reason:  # an edit newsrag made: a corrected citation, a removed "unnamed"
-            flag += f" [dim]({s.reason})[/dim]"
-        out.print(f"{s.text} {marks} {flag}", highlight=False)
+    _print_sentences(answer.sentences)
     out.print()
     for c in answer.citations:
         out.print(f"[{c.n}] {c.title} [dim]({c.article_id}, {c.published or 'undated'})[/dim]", highlight=False)
         out.print(f"    “{c.quote}”", highlight=False)
     out.print(f"[dim]{answer.backend}:{answer.model}, {answer.timings.get('total', 0):.1f}s[/dim]")
+
+
+def _print_sentences(sentences, indent: str = "") -> None:
+    for s in sentences:
+        marks = "".join(f"[{n}]" for n in s.citations)
+        if not s.supported:
+            flag = f"[red]✗ unverified: {escape(s.reason)}[/red]"
+        elif s.weak:
+            flag = f"[yellow]✓ weak: the model check gave only {s.model_check:.2f}, read the quote[/yellow]"
+        else:
+            flag = "[green]✓[/green]"
+        if s.supported and s.reason:  # an edit newsrag made: a corrected citation, a removed "unnamed"
+            flag += f" [dim]({escape(s.reason)})[/dim]"
+        out.print(f"{indent}{escape(s.text)} {marks} {flag}", highlight=False)
 
 
 @app.command()

@@ -48,14 +48,18 @@ def localised(prompts_dir: Path, stem: str, language: str) -> str:
     return render(prompts_dir, name if (prompts_dir / name).exists() else f"{stem}_en.txt")
 
 
+REFUSAL_STEMS = {"not_found": "refusal", "no_answer": "no_answer", "unverified": "unverified"}
+
+
 def refusal_text(prompts_dir: Path, language: str, kind: str = "not_found") -> str:
-    """"The articles do not say" only when they do not; a draft that did not verify says so instead."""
-    return localised(prompts_dir, "unverified" if kind == "unverified" else "refusal", language)
+    """"The articles do not say" only when no passage bears on the question; when the model judged on-topic passages,
+    or its draft did not verify, the reader is sent to the closest passages instead."""
+    return localised(prompts_dir, REFUSAL_STEMS.get(kind, "refusal"), language)
 
 
 @lru_cache(maxsize=4)
 def _refusal_texts(prompts_dir: Path) -> frozenset[str]:
-    files = [*prompts_dir.glob("refusal_*.txt"), *prompts_dir.glob("unverified_*.txt")]
+    files = [f for stem in REFUSAL_STEMS.values() for f in prompts_dir.glob(f"{stem}_*.txt")]
     return frozenset(f.read_text(encoding="utf-8").strip() for f in files)
 
 

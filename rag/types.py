@@ -140,9 +140,10 @@ class Answer:
     standalone_question: str = ""
     language: str = "en"
     refusal_reason: str = ""
-    # "not_found": the articles do not answer; "unverified": a draft was written but too little of it held up against
-    # its citations, so the answer may be in the articles and the reader should look
-    refusal_kind: Literal["", "not_found", "unverified"] = ""
+    # "not_found": no passage bears on the question; "no_answer": passages on the topic were found, but the model
+    # judged that they do not answer it (a probability, so the reader may still look); "unverified": a draft was
+    # written but too little of it held up against its citations, so the answer may be in the articles
+    refusal_kind: Literal["", "not_found", "no_answer", "unverified"] = ""
     closest: list[Citation] = field(default_factory=list)  # what the articles do have, shown on refusal
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0

@@ -79,3 +79,24 @@ def test_ingest_articles_ask_remove(tmp_path):
     assert removed.returncode == 0 and "removed" in removed.stdout
     assert json.loads(run(["articles", "--json"], index).stdout) == []
     assert run(["remove", "nope"], index).returncode == 1
+
+
+def test_a_held_back_draft_is_listed_with_what_held_up_and_why():
+    """The refusal alone said the model's sentences were unsupported, while one of them was verified: the reader gets
+    the draft, sentence by sentence, as the page shows it."""
+    from rag.cli import out, render_answer
+    from rag.types import Answer, AnswerSentence
+
+    answer = Answer(
+        question="How many jobs, and how much is the contract worth?", answer="No answer could be checked …",
+        refused=True, refusal_kind="unverified", backend="llamacpp", model="m", citations=[],
+        refusal_reason="only 1 of the 2 sentences of the model's draft are supported by the passages they cite",
+        sentences=[AnswerSentence("The contract is worth 31 million euros.", [2], True, model_check=0.91),
+                   AnswerSentence("Nordwerk cuts [bold]310[/bold] jobs.", [4], False, "number 310 is not in passage [4]")])
+    with out.capture() as captured:
+        render_answer(answer)
+    text = captured.get()
+    assert "only 1 of the 2 sentences" in text and "The model's draft, held back:" in text
+    assert "  The contract is worth 31 million euros. [2] ✓" in text
+    # model text is printed as written, never read as console markup
+    assert "  Nordwerk cuts [bold]310[/bold] jobs. [4] ✗ unverified: number 310 is not in passage [4]" in text

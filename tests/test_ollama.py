@@ -3,6 +3,7 @@ import re
 import pytest
 
 from rag.answer import Assistant
+from rag.generate import refusal_text
 from rag.llm import ChatMessage, LLMError, OllamaChat, Usage, backend_status, get_chat_model
 
 from fake_ollama import FakeOllama
@@ -118,7 +119,10 @@ def test_evidence_that_does_not_answer_is_refused_before_an_answer_is_written(sa
 
     server = FakeOllama(reply=reply)
     answer = ask_through(server, sample_settings, "What did the US offer Ukraine?")
-    assert answer.refused and answer.answer == "The articles do not say."
+    # the passages are on the topic and the verdict is a probability: the reader is sent to them, not told that the
+    # articles are silent
+    assert answer.refused and answer.refusal_kind == "no_answer"
+    assert answer.answer.startswith("The closest passages do not seem to answer this") and answer.closest
     # the server's 0.9 on NO is a 0.1 probability of yes, under the 0.7 the settings require
     assert "the evidence does not answer the question" in answer.refusal_reason and "0.10 < 0.70" in answer.refusal_reason
     assert [r["stream"] for r in server.requests if "messages" in r] == [False]  # no answer was asked for
@@ -162,9 +166,8 @@ def test_a_draft_that_only_repeats_the_question_is_refused_without_asking_the_ch
 
     server = FakeOllama(reply=reply)
     answer = ask_through(server, sample_settings, question)
-    assert answer.refused and answer.answer == "The articles do not say."
+    assert answer.refused and answer.refusal_kind == "no_answer" and "do not say" not in answer.answer
     assert answer.refusal_reason == "the model's draft only repeats the question"
-    assert answer.refusal_kind == "not_found"
     assert [(s.supported, s.reason) for s in answer.sentences] == [(False, "repeats the question without an answer")]
     # the claim check was never asked: the answerability check and the answer are the only requests
     assert [r["stream"] for r in server.requests if "messages" in r] == [False, True]
@@ -186,15 +189,15 @@ def test_a_follow_up_after_a_refusal_is_rewritten_from_the_question_not_the_refu
     try:
         s = sample_settings.with_overrides(llm_backend="ollama", ollama_host=server.url, ollama_model="fake-model")
         assistant = Assistant(s)
-        history = [("What did the US offer Ukraine?", "The articles do not say."),
-                   ("Wer bot das an?", "Keine Antwort ließ sich an den Artikeln belegen: die Sätze des Modells werden "
-                                      "von den zitierten Passagen nicht gestützt. Bitte lesen Sie die nächstliegenden "
-                                      "Passagen selbst.")]
+        history = [("What did the US offer Ukraine?", refusal_text(s.prompts_dir, "en", "not_found")),
+                   ("Wer bot das an?", refusal_text(s.prompts_dir, "de", "unverified")),
+                   ("Und wann?", refusal_text(s.prompts_dir, "de", "no_answer"))]
         answer = assistant.ask("Who said so?", history)
     finally:
         server.close()
     rewrite = next(r for r in server.requests if "messages" in r)["messages"][-1]["content"]
     assert rewrite.startswith("Rewrite the last question")
-    assert "User: What did the US offer Ukraine?" in rewrite and "User: Wer bot das an?" in rewrite
+    assert "User: What did the US offer Ukraine?" in rewrite and "User: Und wann?" in rewrite
     assert "do not say" not in rewrite and "Keine Antwort" not in rewrite and "Assistant:" not in rewrite
+    assert "Passagen" not in rewrite
     assert answer.standalone_question == "Who said that the US offered Ukraine a ceasefire?"

@@ -136,9 +136,17 @@ def test_a_held_back_draft_is_labelled_not_verified_not_absent_from_the_articles
                        refusal_reason="only 1 of the 2 sentences of the model's draft are supported")
     absent = answer_dict(refused=True, refusal_kind="not_found", citations=[], closest=[],
                          answer="The articles do not say.", refusal_reason="no passage bears on the question")
-    html = render.render_chat([{"question": "a", "answer": held}, {"question": "b", "answer": absent}])
+    judged = answer_dict(refused=True, refusal_kind="no_answer", citations=[], closest=[citation(n=1)],
+                         answer="The closest passages do not seem to answer this.",
+                         refusal_reason="the model found that the evidence does not answer the question")
+    html = render.render_chat([{"question": "a", "answer": held}, {"question": "b", "answer": absent},
+                               {"question": "c", "answer": judged}])
     assert html.count("not verified</span>") == 1 and html.count("not in the articles</span>") == 1
     assert html.index("not verified</span>") < html.index("not in the articles</span>")
+    # the model's judgement over passages on the topic is not "not in the articles" either
+    assert html.count("no clear answer</span>") == 1
+    judged_evidence = render.render_evidence([{"question": "c", "answer": judged}], lambda _: ARTICLE)
+    assert "read them before concluding there is none" in judged_evidence
     evidence = render.render_evidence([{"question": "a", "answer": held}], lambda _: ARTICLE)
     assert "the answer may be in them" in evidence and "they do not answer the question" not in evidence
     markdown = render.export_markdown([{"question": "a", "answer": held}])

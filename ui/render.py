@@ -69,9 +69,18 @@ def cite_anchor(turn: int, n: int, prefix: str = "ev") -> str:
     return f"{prefix}-{turn}-{n}"
 
 
+REFUSAL_LABELS = {"unverified": "not verified", "no_answer": "no clear answer", "not_found": "not in the articles"}
+# what the closest passages under a refusal are, by kind
+CLOSEST_NOTES = {
+    "unverified": "the answer may be in them, but the model's sentences did not hold up against them",
+    "no_answer": "the model found no answer in them, which is a judgement: read them before concluding there is none",
+    "not_found": "they do not answer the question",
+}
+
+
 def refusal_label(answer: Mapping[str, Any]) -> str:
     """A held-back draft is not proof that the articles are silent: the label must not say they are."""
-    return "not verified" if answer.get("refusal_kind") == "unverified" else "not in the articles"
+    return REFUSAL_LABELS.get(answer.get("refusal_kind") or "", "not in the articles")
 
 
 def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
@@ -193,8 +202,7 @@ def render_evidence(turns: Sequence[Mapping[str, Any]], article_text: ArticleTex
         newest = rank == 0
         inner = []
         if answer.get("refused"):
-            closest_note = ("the answer may be in them, but the model's sentences did not hold up against them"
-                            if answer.get("refusal_kind") == "unverified" else "they do not answer the question")
+            closest_note = CLOSEST_NOTES.get(answer.get("refusal_kind") or "", CLOSEST_NOTES["not_found"])
             inner.append(f'<p class="refused-note">Not answered: {esc(answer.get("refusal_reason"))}. '
                          f"The closest passages ({closest_note}):</p>")
             inner += [render_citation(c, turn, article_text, kind="cl") for c in answer.get("closest") or []]
