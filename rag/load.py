@@ -7,6 +7,7 @@ import html as html_lib
 import json
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 
 from .language import detect_language
@@ -88,6 +89,38 @@ def _iso_date(value: object) -> str:
     return match.group(1) if match else str(value)
 
 
+_MONTHS = {
+    **{m: i for i, m in enumerate(["januar", "februar", "maerz", "april", "mai", "juni", "juli", "august", "september",
+                                   "oktober", "november", "dezember"], 1)},
+    **{m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
+                                   "september", "october", "november", "december"], 1)},
+}
+_MONTH = r"([A-Za-zäÄ]{3,9})"
+# "Lindenstadt, 2. April 2025." / "Berlin (dpa), April 2, 2025 –" / "14 March 2025:" / "2025-04-02 -", at the very start
+_DATELINE = re.compile(
+    r"\s*(?:[A-ZÄÖÜ][\w .()/-]{0,40}?,\s*)?"
+    rf"(?:(\d{{1,2}})\.?\s+{_MONTH}\s+(\d{{4}})|{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})|(\d{{4}})-(\d{{2}})-(\d{{2}}))"
+    r"\s*[.:,\u2013\u2014-]")
+
+
+def dateline_date(body: str) -> str:
+    """The date of a dateline that opens the article text ("Lindenstadt, 2. April 2025."), as YYYY-MM-DD, or ''.
+    Only a date at the very start counts: a date further in is usually the event's, not the article's."""
+    match = _DATELINE.match(body)
+    if not match:
+        return ""
+    g = match.groups()
+    if g[6]:
+        year, month, day = int(g[6]), int(g[7]), int(g[8])
+    else:
+        day, name, year = (g[0], g[1], g[2]) if g[0] else (g[4], g[3], g[5])
+        month, day, year = _MONTHS.get(name.lower().replace("ä", "ae"), 0), int(day), int(year)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
 def load_plain(path: Path) -> Article:
     text = read_text(path)
     lines = text.strip("\n").split("\n")
@@ -96,7 +129,8 @@ def load_plain(path: Path) -> Article:
     if not body.strip():
         raise LoadError("only a title line, no article text")
     # The title is part of the article text: it is often the best passage for "what is this about" questions.
-    return _article(id=slugify(path.stem), title=title, text=f"{title}\n\n{body}", path=path)
+    return _article(id=slugify(path.stem), title=title, text=f"{title}\n\n{body}", path=path,
+                    published=dateline_date(body))
 
 
 _TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

@@ -153,6 +153,22 @@ def test_an_html_page_headline_is_not_repeated_in_the_text(tmp_path):
     assert article.text.startswith("Bibliothek wieder offen\n\nDie Stadtbibliothek Lindau")
 
 
+def test_a_text_file_takes_its_date_from_the_dateline_that_opens_it(tmp_path):
+    """A .txt article that opens "Lindenstadt, 14. März 2025." was listed as undated: its citations showed no date
+    and a date filter left it out."""
+    from rag.load import load_paths
+
+    write(tmp_path / "brand.txt", "Großbrand im Hafen\nLindenstadt, 14. März 2025. Bei einem Großbrand wurden zwölf "
+                                  "Menschen verletzt.")
+    write(tmp_path / "fire.md", "# Harbour fire\n\nLINDENSTADT, March 15, 2025 — Seventeen people were injured.")
+    # a date inside the first sentence is the event's, not the article's
+    write(tmp_path / "event.txt", "Hafenfest\nAm 3. Mai 2024 feierte die Stadt ihr Hafenfest.")
+    articles = {a.id: a for a in load_paths([tmp_path])}
+    assert articles["brand"].published == "2025-03-14"
+    assert articles["fire"].published == "2025-03-15"
+    assert articles["event"].published == ""
+
+
 def test_an_html_page_without_site_metadata_takes_its_source_from_the_title_tag(tmp_path):
     from rag.load import load_paths
 
