@@ -447,7 +447,8 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
     citations = []
     for n in sorted({n for s in sentences for n in s.citations}):
         e = by_n[n]
-        start, end = best_quote.get(n, (0.0, (e.passage.start, e.passage.end)))[1]
+        # a citation no check backed still points at the sentence the model cited, not at its whole passage
+        start, end = best_quote.get(n, (0.0, (e.sentence.start, e.sentence.end)))[1]
         citations.append(citation_for(e, start, end))
     return CheckedAnswer(sentences, citations)
 

@@ -317,3 +317,15 @@ def test_an_unnamed_person_the_evidence_names_elsewhere_loses_the_qualifier_and_
     sentence = checked.sentences[0]
     assert sentence.text == "Choe Son Hui met with a Russian diplomat in Pyongyang."
     assert sentence.supported and "newsrag removed 'unnamed'" in sentence.reason
+
+
+def test_a_cited_sentence_that_fails_its_own_check_is_quoted_as_cited_not_as_its_whole_passage(sample_settings):
+    """ "The fire caused 17 deaths [2][4]": [4] backed it, [2] alone did not, and [2] was shown as its whole passage,
+    title and all, so the highlight no longer pointed at what the model had cited."""
+    evidence, checker = evidence_for(sample_settings, "What did the US offer Ukraine?")
+    n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
+    other = next(e for e in evidence if e.n != n and "30" not in e.sentence.text)
+    checked = check_answer(f"The US offered Ukraine a 30-day ceasefire [{n}][{other.n}].", evidence, checker)
+    assert checked.sentences[0].supported
+    quoted = {c.n: c.quote for c in checked.citations}
+    assert quoted[other.n] == other.sentence.text
