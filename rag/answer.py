@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .cite import CitationChecker, check_answer, citation_for, restates_question
+from .cite import CitationChecker, check_answer, citation_for, number_in_order, restates_question
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
@@ -234,6 +234,7 @@ class Assistant:
                       f"by the passages they cite")
             yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage, kind="unverified"))
             return
+        checked.citations = number_in_order(checked.sentences, checked.citations)
         timings["total"] = round(time.perf_counter() - started, 3)
         status = self.backend()
         answer_text = " ".join(

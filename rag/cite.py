@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -451,6 +451,31 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
         start, end = best_quote.get(n, (0.0, (e.sentence.start, e.sentence.end)))[1]
         citations.append(citation_for(e, start, end))
     return CheckedAnswer(sentences, citations)
+
+
+CITED_RUN = re.compile(r"(?:\[\d+\])+")
+
+
+def number_in_order(sentences: Sequence[AnswerSentence], citations: Sequence[Citation]) -> list[Citation]:
+    """The answer's citations renumbered 1, 2, 3 … in the order its sentences first cite them, and the sentences with
+    them. The model cites by evidence number, so an answer could open with [4] and skip [2], and the reader would look
+    for passages that are not listed. A number in a sentence's reason that no sentence still cites (the model's own
+    citation, corrected) becomes 'another passage'."""
+    order = list(dict.fromkeys(n for s in sentences for n in s.citations))
+    new = {old: i for i, old in enumerate(order, 1)}
+
+    def renumber(run: re.Match[str]) -> str:
+        olds = [int(n) for n in re.findall(r"\d+", run.group(0))]
+        kept = "".join(f"[{new[n]}]" for n in olds if n in new)
+        gone = sum(n not in new for n in olds)
+        other = "another passage" if gone == 1 else "other passages"
+        return kept if not gone else f"{kept} and {other}" if kept else other
+
+    for s in sentences:
+        s.citations = [new[n] for n in s.citations]
+        s.reason = CITED_RUN.sub(renumber, s.reason)
+    by_old = {c.n: c for c in citations}
+    return [replace(by_old[old], n=new[old]) for old in order if old in by_old]
 
 
 def citation_for(e: Evidence, start: int, end: int) -> Citation:

@@ -283,6 +283,10 @@ def test_qwen_answers_with_highlighted_citation(browser, sample_index_dir, tmp_p
         assert any(name in answer["answer"] for name in ("Choe Son Hui", "Rudenko", "Matsegora"))
         supported = [s for s in answer["sentences"] if s["supported"] and s["citations"]]
         assert supported
+        # citations are numbered in the order the answer cites them, and [1] is open in the panel before any click
+        assert [c["n"] for c in answer["citations"]] == list(range(1, len(answer["citations"]) + 1))
+        assert answer["sentences"][0]["citations"][:1] in ([], [1])
+        assert page.evaluate("document.getElementById('ev-1-1').open")
         n = supported[0]["citations"][0]
         citation = next(c for c in answer["citations"] if c["n"] == n)
         page.locator(f"#turn-1 a.cite-ref[data-target='ev-1-{n}']").first.click()

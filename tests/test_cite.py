@@ -1,10 +1,10 @@
-from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, normalise_markers, numbers_in,
-                      split_answer)
+from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, normalise_markers, number_in_order,
+                      numbers_in, split_answer)
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
 from rag.retrieve import Retriever
 from rag.store import NewsIndex
-from rag.types import ArticleInfo, Evidence, EvidenceSentence, Passage, Sentence
+from rag.types import AnswerSentence, ArticleInfo, Citation, Evidence, EvidenceSentence, Passage, Sentence
 
 
 def test_marker_variants_are_normalised():
@@ -329,3 +329,23 @@ def test_a_cited_sentence_that_fails_its_own_check_is_quoted_as_cited_not_as_its
     assert checked.sentences[0].supported
     quoted = {c.n: c.quote for c in checked.citations}
     assert quoted[other.n] == other.sentence.text
+
+
+def test_citations_are_numbered_in_the_order_the_answer_cites_them():
+    """The model cites by evidence number ("... [4]. ... [2][4]. ... [6]."): the reader gets [1], [2], [3] with no
+    gaps, each citation keeps its passage, and reasons follow the new numbers."""
+    def cite(n: int) -> Citation:
+        return Citation(n=n, article_id=f"a{n}", title="t", passage_id=f"p{n}", text="x", start=0, end=1, quote="x")
+
+    sentences = [
+        AnswerSentence("Choe met Rudenko.", [4], True, reason="citation corrected by newsrag: the model cited [5]"),
+        AnswerSentence("They met in Pyongyang.", [2, 4], True),
+        AnswerSentence("Sanctions were lifted.", [6], False, reason="number 3 is not in passage [6]"),
+        AnswerSentence("Talks went on.", [2], True, reason="citation corrected by newsrag: the model cited [2][3][5]"),
+    ]
+    citations = number_in_order(sentences, [cite(2), cite(4), cite(6)])
+    assert [s.citations for s in sentences] == [[1], [2, 1], [3], [2]]
+    assert [(c.n, c.article_id) for c in citations] == [(1, "a4"), (2, "a2"), (3, "a6")]
+    assert sentences[0].reason == "citation corrected by newsrag: the model cited another passage"
+    assert sentences[2].reason == "number 3 is not in passage [3]"  # "number 3" is a claim's number, not a marker
+    assert sentences[3].reason == "citation corrected by newsrag: the model cited [2] and other passages"

@@ -34,6 +34,9 @@ def test_seed_question(assistant, question):
         assert re.search(pattern, answer.answer, re.IGNORECASE), f"{pattern!r} not in {answer.answer!r}"
     assert any(question["gold_passage_contains"] in c.text for c in answer.citations)
     assert answer.language == question["lang"]
+    # the reader sees [1], [2], … in the order the answer cites them, not the evidence list's numbers
+    first_cited = list(dict.fromkeys(n for s in answer.sentences for n in s.citations))
+    assert first_cited == list(range(1, len(first_cited) + 1)) == [c.n for c in answer.citations]
     for sentence in answer.sentences:
         assert sentence.supported or sentence.reason
         for n in sentence.citations:
