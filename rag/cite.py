@@ -472,7 +472,7 @@ def number_in_order(sentences: Sequence[AnswerSentence], citations: Sequence[Cit
         return kept if not gone else f"{kept} and {other}" if kept else other
 
     for s in sentences:
-        s.citations = [new[n] for n in s.citations]
+        s.citations = sorted(new[n] for n in s.citations)  # "[1][2]", not "[2][1]"
         s.reason = CITED_RUN.sub(renumber, s.reason)
     by_old = {c.n: c for c in citations}
     return [replace(by_old[old], n=new[old]) for old in order if old in by_old]

@@ -344,7 +344,7 @@ def test_citations_are_numbered_in_the_order_the_answer_cites_them():
         AnswerSentence("Talks went on.", [2], True, reason="citation corrected by newsrag: the model cited [2][3][5]"),
     ]
     citations = number_in_order(sentences, [cite(2), cite(4), cite(6)])
-    assert [s.citations for s in sentences] == [[1], [2, 1], [3], [2]]
+    assert [s.citations for s in sentences] == [[1], [1, 2], [3], [2]]
     assert [(c.n, c.article_id) for c in citations] == [(1, "a4"), (2, "a2"), (3, "a6")]
     assert sentences[0].reason == "citation corrected by newsrag: the model cited another passage"
     assert sentences[2].reason == "number 3 is not in passage [3]"  # "number 3" is a claim's number, not a marker
