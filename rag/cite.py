@@ -4,6 +4,7 @@ what it cites. The system, not the model, decides what counts as supported."""
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -141,6 +142,47 @@ def _spelled_alike(term: str, passage_words: set[str]) -> bool:
     return False
 
 
+# text in quotation marks, in the styles English and German answers use; single quotes are left alone (apostrophes)
+QUOTED = re.compile(r'"([^"]+)"|“([^”“]+)[”“]|„([^“”"]+)[“”"]|«([^»]+)»|»([^«]+)«')
+ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.|\[(?:…|\.\.\.)\])\s*")
+
+
+def quotations(text: str) -> list[str]:
+    return [next(g for g in m.groups() if g) for m in QUOTED.finditer(text)]
+
+
+def _same_word(quoted: str, source: str) -> bool:
+    # an inflection ending may differ ("Rechenproblem" / "Rechenprobleme", "verrückter" / "verrückten"); the word
+    # itself may not
+    if quoted == source:
+        return True
+    stem = len(os.path.commonprefix([quoted, source]))
+    return stem >= 4 and len(quoted) - stem <= 2 and len(source) - stem <= 2
+
+
+def _words_in_order(needle: list[str], haystack: list[str]) -> bool:
+    return any(all(_same_word(q, s) for q, s in zip(needle, haystack[i:i + len(needle)]))
+               for i in range(len(haystack) - len(needle) + 1))
+
+
+def misquotations(claim: str, source: str, question: str = "") -> list[str]:
+    """Quoted words of the claim that the source does not contain word for word. Quotation marks promise the
+    article's own words: a reporter must not print a paraphrase, or a translation, as a quote. Words the question
+    itself puts in quotation marks are the asker's, not a claim about the source. Each part of a quote cut with an
+    ellipsis is looked up on its own."""
+    source_words = [fold(w) for w in words(source)]
+    question_words = [fold(w) for w in words(question)]
+    missing = []
+    for quote in quotations(claim):
+        parts = [[fold(w) for w in words(part)] for part in ELLIPSIS.split(quote)]
+        parts = [p for p in parts if p]
+        if not parts or all(_words_in_order(p, question_words) for p in parts):
+            continue
+        if not all(_words_in_order(p, source_words) for p in parts):
+            missing.append(quote.strip())
+    return missing
+
+
 @dataclass
 class SentenceCheck:
     supported: bool
@@ -220,6 +262,10 @@ class CitationChecker:
                       if s.start == evidence.sentence.start), 0.0)
         if missing_numbers:
             return SentenceCheck(False, support, f"number {missing_numbers[0]} is not in passage [{evidence.n}]", span)
+        misquoted = misquotations(claim, f"{evidence.article.title}. {evidence.passage.text}", question)
+        if misquoted:
+            return SentenceCheck(False, support, f"the words quoted as “{misquoted[0]}” are not in passage "
+                                                 f"[{evidence.n}] word for word", span)
         if missing_names:
             return SentenceCheck(False, support, f"{', '.join(missing_names[:3])} not in passage [{evidence.n}]", span)
         if support < self.threshold:

@@ -1,5 +1,5 @@
-from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, normalise_markers, number_in_order,
-                      numbers_in, split_answer)
+from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, misquotations, normalise_markers,
+                      number_in_order, numbers_in, split_answer)
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
 from rag.retrieve import Retriever
@@ -349,3 +349,30 @@ def test_citations_are_numbered_in_the_order_the_answer_cites_them():
     assert sentences[0].reason == "citation corrected by newsrag: the model cited another passage"
     assert sentences[2].reason == "number 3 is not in passage [3]"  # "number 3" is a claim's number, not a marker
     assert sentences[3].reason == "citation corrected by newsrag: the model cited [2] and other passages"
+
+
+def test_quotation_marks_promise_the_sources_own_words():
+    source = ("Dies brachte ihm den Ruf eines „verrückten Wissenschaftlers“ ein. Die Gewerkschaft nannte den Plan "
+              "„einen Schlag ins Gesicht der Belegschaft“.")
+    assert misquotations("Er galt als „verrückter Wissenschaftler“.", source) == []  # an inflection ending may differ
+    assert misquotations('The union called it "a slap in the face of the workforce".', source) == [
+        "a slap in the face of the workforce"]  # a translation is not a quote
+    assert misquotations("Sie nannte ihn „einen Schlag … der Belegschaft“.", source) == []  # cut with an ellipsis
+    assert misquotations("Sie nannte ihn „einen Schlag … der Firma“.", source) == ["einen Schlag … der Firma"]
+    assert misquotations('He was called a "mad scientist".', source) == ["mad scientist"]
+    # words the question puts in quotation marks are the asker's; apostrophes and single quotes are not quotations
+    assert misquotations("Die Einheit wurde „die Tesla-Einheit“ genannt.", source,
+                         question="Was wurde „die Tesla-Einheit“ genannt?") == []
+    assert misquotations("It's the union's 'plan'.", source) == []
+
+
+def test_a_translated_quotation_is_flagged_and_the_verbatim_one_verified(sample_settings):
+    evidence, checker = evidence_for(sample_settings, "What did the US offer Ukraine?")
+    n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
+    verbatim = check_answer(f"Die USA boten der Ukraine einen „30-tägigen Waffenstillstand“ an [{n}].", evidence,
+                            checker)
+    assert verbatim.sentences[0].supported, verbatim.sentences[0].reason
+    translated = check_answer(f'The US offered Ukraine what it called a "thirty-day truce" [{n}].', evidence, checker)
+    sentence = translated.sentences[0]
+    assert not sentence.supported
+    assert "thirty-day truce" in sentence.reason and "word for word" in sentence.reason
