@@ -29,11 +29,17 @@ class AnswerEvent:
     answer: Answer | None = None
 
 
-def _closest(hits: Sequence[RetrievedPassage]) -> list[Citation]:
-    out = []
-    for n, hit in enumerate(hits, 1):
+def _closest(hits: Sequence[RetrievedPassage], draft: Sequence[AnswerSentence] = (),
+             draft_citations: Sequence[Citation] = ()) -> list[Citation]:
+    """What a refusal lists: the passages a held-back draft cites first, numbered as its sentences now cite them
+    (so that "[2] does not state this" points at a listed passage), then the closest passages it does not cite."""
+    out = number_in_order(draft, draft_citations) if draft else []
+    listed = {c.passage_id for c in out}
+    for hit in hits:
+        if hit.passage.id in listed:
+            continue
         whole = EvidenceSentence(hit.passage.start, hit.passage.end, hit.passage.text, hit.score)
-        e = Evidence(n, hit.passage, hit.article, hit.score, whole)
+        e = Evidence(len(out) + 1, hit.passage, hit.article, hit.score, whole)
         out.append(citation_for(e, hit.passage.start, hit.passage.end))
     return out
 
@@ -163,7 +169,8 @@ class Assistant:
         answerable: float | None = None
 
         def refuse(reason: str, sentences: list[AnswerSentence] | None = None, usage: Usage | None = None,
-                   kind: Literal["not_found", "no_answer", "unverified"] = "not_found") -> Answer:
+                   kind: Literal["not_found", "no_answer", "unverified"] = "not_found",
+                   draft_citations: Sequence[Citation] = ()) -> Answer:
             timings["total"] = round(time.perf_counter() - started, 3)
             status = self.backend()
             if filters is not None and not filters.is_empty():  # "not in my articles" would mislead
@@ -173,7 +180,7 @@ class Assistant:
                 refusal_kind=kind,
                 sentences=sentences or [], citations=[], backend=status.backend, model=status.model,
                 standalone_question=standalone, language=language, refusal_reason=reason,
-                closest=_closest(selection.closest), timings=timings,
+                closest=_closest(selection.closest, sentences or [], draft_citations), timings=timings,
                 prompt_tokens=usage.prompt_tokens if usage else 0, answerable=answerable,
             )
 
@@ -219,7 +226,7 @@ class Assistant:
             for sentence in checked.sentences:
                 sentence.supported, sentence.reason = False, "repeats the question without an answer"
             yield AnswerEvent("answer", answer=refuse("the model's draft only repeats the question", checked.sentences,
-                                                      usage, kind="no_answer"))
+                                                      usage, kind="no_answer", draft_citations=checked.citations))
             return
         if settings.verify_with_model and any(s.supported for s in checked.sentences):
             yield AnswerEvent("status", "Checking each sentence against its quote…")
@@ -232,7 +239,8 @@ class Assistant:
             reason = ("no sentence of the model's draft is supported by the passages it cites" if not verified else
                       f"only {verified} of the {len(checked.sentences)} sentences of the model's draft are supported "
                       f"by the passages they cite")
-            yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage, kind="unverified"))
+            yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage, kind="unverified",
+                                                      draft_citations=checked.citations))
             return
         checked.citations = number_in_order(checked.sentences, checked.citations)
         timings["total"] = round(time.perf_counter() - started, 3)

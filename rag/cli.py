@@ -184,9 +184,12 @@ def render_answer(answer) -> None:
             out.print("The model's draft, held back:")
             _print_sentences(answer.sentences, indent="  ")
         if answer.closest:
-            out.print("Closest passages:")
+            drafted = {n for s in answer.sentences for n in s.citations}
+            out.print("Passages the draft cites, then the closest passages:" if drafted else "Closest passages:")
             for c in answer.closest:
-                out.print(f"  • {c.title} [dim]({c.article_id})[/dim]: {c.text[:160]}…")
+                shown = c.quote if c.n in drafted else c.text  # the draft's citations: the sentence it cited
+                out.print(f"  [{c.n}] {escape(c.title)} [dim]({c.article_id})[/dim]: "
+                          f"{escape(shown[:160])}{'…' if len(shown) > 160 else ''}", highlight=False)
         return
     _print_sentences(answer.sentences)
     out.print()

@@ -144,7 +144,9 @@ class Answer:
     # judged that they do not answer it (a probability, so the reader may still look); "unverified": a draft was
     # written but too little of it held up against its citations, so the answer may be in the articles
     refusal_kind: Literal["", "not_found", "no_answer", "unverified"] = ""
-    closest: list[Citation] = field(default_factory=list)  # what the articles do have, shown on refusal
+    # what the articles do have, shown on refusal: a held-back draft's cited passages first (numbered as its
+    # sentences cite them), then the closest passages it does not cite
+    closest: list[Citation] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0
     # the model's probability that the evidence answers the question (None: not asked, or it answered neither)

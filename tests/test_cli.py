@@ -85,7 +85,7 @@ def test_a_held_back_draft_is_listed_with_what_held_up_and_why():
     """The refusal alone said the model's sentences were unsupported, while one of them was verified: the reader gets
     the draft, sentence by sentence, as the page shows it."""
     from rag.cli import out, render_answer
-    from rag.types import Answer, AnswerSentence
+    from rag.types import Answer, AnswerSentence, Citation
 
     answer = Answer(
         question="How many jobs, and how much is the contract worth?", answer="No answer could be checked …",
@@ -100,3 +100,18 @@ def test_a_held_back_draft_is_listed_with_what_held_up_and_why():
     assert "  The contract is worth 31 million euros. [2] ✓" in text
     # model text is printed as written, never read as console markup
     assert "  Nordwerk cuts [bold]310[/bold] jobs. [4] ✗ unverified: number 310 is not in passage [4]" in text
+
+    # the passages a draft cites are listed under the numbers its reasons name, with the sentence it cited
+    def passage(n, quote):
+        text = f"Lindenstadt. {quote} Mehr dazu später."
+        return Citation(n=n, article_id=f"a{n}", title=f"Bericht {n}", passage_id=f"p{n}", text=text,
+                        start=13, end=13 + len(quote), quote=quote)
+
+    answer.sentences = [AnswerSentence("Nordwerk cuts 310 jobs.", [1], False, "number 310 is not in passage [1]")]
+    answer.closest = [passage(1, "Nordwerk streicht 300 Stellen."), passage(2, "Der Vertrag ist 31 Mio. wert.")]
+    with out.capture() as captured:
+        render_answer(answer)
+    text = captured.get()
+    assert "Passages the draft cites, then the closest passages:" in text
+    assert "  [1] Bericht 1 (a1): Nordwerk streicht 300 Stellen." in text
+    assert "  [2] Bericht 2 (a2): Lindenstadt. Der Vertrag ist 31 Mio. wert. Mehr dazu später." in text

@@ -147,6 +147,13 @@ def test_a_draft_with_half_its_sentences_flagged_is_refused_and_the_share_is_a_s
     assert refused.refusal_kind == "unverified" and "do not say" not in refused.answer
     assert refused.answer.startswith("No answer could be checked against the articles")
     assert [s.supported for s in refused.sentences] == [True, False]  # the reason keeps what was flagged
+    # the draft's citation is listed first and numbered as its sentences now cite it, so that the reason names a
+    # listed passage; the closest passages follow, each once
+    assert [s.citations for s in refused.sentences] == [[1], [1]]
+    assert refused.sentences[1].reason.endswith("not in passage [1]")
+    assert "30-tägigen" in refused.closest[0].quote and refused.closest[0].quote != refused.closest[0].text
+    assert [c.n for c in refused.closest] == list(range(1, len(refused.closest) + 1))
+    assert len({c.passage_id for c in refused.closest}) == len(refused.closest) > 1
 
     shown = ask_through(FakeOllama(reply=reply), sample_settings.with_overrides(min_verified_share=0.0), question)
     assert not shown.refused, shown.refusal_reason

@@ -126,8 +126,12 @@ def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passag
     assert 'id="cl-2-1"' in evidence and "closest passages" in evidence
     # the held-back draft, with the sentence that verified and the one that did not, and why
     assert "The model's draft, held back (the reason is above):" in evidence
-    assert "Choe Son Hui traf ihn.</span> <span class=\"why\">— verified" in evidence
+    assert ("Choe Son Hui traf ihn.</span> <a class=\"cite-ref\" href=\"#cl-2-1\" data-target=\"cl-2-1\" "
+            "title=\"open citation [1]\">[1]</a> <span class=\"why\">— verified") in evidence
     assert "&#x27;x&#x27; not in &lt;passage&gt; [1]" in evidence
+    # the draft's markers open the listed passage they name
+    assert '<a class="cite-ref" href="#cl-2-1" data-target="cl-2-1"' in evidence
+    assert "Listed below: the passages the draft cites, [1], then the closest passages" in evidence
 
 
 def test_a_held_back_draft_is_labelled_not_verified_not_absent_from_the_articles():

@@ -83,6 +83,13 @@ def refusal_label(answer: Mapping[str, Any]) -> str:
     return REFUSAL_LABELS.get(answer.get("refusal_kind") or "", "not in the articles")
 
 
+def cite_marks(numbers: Sequence[int], turn: int, prefix: str = "ev") -> str:
+    """[n] links that open citation n of this turn in the evidence panel."""
+    return "".join(f'<a class="cite-ref" href="#{cite_anchor(turn, n, prefix)}" '
+                   f'data-target="{cite_anchor(turn, n, prefix)}" title="open citation [{n}]">[{n}]</a>'
+                   for n in numbers)
+
+
 def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
     """The checked answer: each sentence with its citation markers; unverified sentences marked and explained."""
     sentences = answer.get("sentences") or []
@@ -91,11 +98,7 @@ def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
     known = {c["n"] for c in answer.get("citations") or []}
     parts = []
     for s in sentences:
-        marks = "".join(
-            f'<a class="cite-ref" href="#{cite_anchor(turn, n)}" data-target="{cite_anchor(turn, n)}" '
-            f'title="open citation [{n}]">[{n}]</a>'
-            for n in s.get("citations") or [] if n in known
-        )
+        marks = cite_marks([n for n in s.get("citations") or [] if n in known], turn)
         text = s["text"]
         body = text.rstrip(".!?…") if marks else text  # markers go before the final punctuation, as in the CLI
         tail = text[len(body):]
@@ -203,18 +206,22 @@ def render_evidence(turns: Sequence[Mapping[str, Any]], article_text: ArticleTex
         inner = []
         if answer.get("refused"):
             closest_note = CLOSEST_NOTES.get(answer.get("refusal_kind") or "", CLOSEST_NOTES["not_found"])
-            inner.append(f'<p class="refused-note">Not answered: {esc(answer.get("refusal_reason"))}. '
-                         f"The closest passages ({closest_note}):</p>")
-            inner += [render_citation(c, turn, article_text, kind="cl") for c in answer.get("closest") or []]
-            # the whole draft, verified sentences too: a draft is also held back when too few of them verify
             draft = answer.get("sentences") or []
+            draft_cites = sorted({n for s in draft for n in s.get("citations") or []})
+            listed = (f"the passages the draft cites, {', '.join(f'[{n}]' for n in draft_cites)}, then the closest "
+                      f"passages ({closest_note})" if draft_cites else f"the closest passages ({closest_note})")
+            inner.append(f'<p class="refused-note">Not answered: {esc(answer.get("refusal_reason"))}. '
+                         f"Listed below: {listed}.</p>")
+            # the whole draft, verified sentences too: a draft is also held back when too few of them verify
             if any(not s.get("supported") for s in draft):
                 inner.append('<div class="rejected"><p>The model\'s draft, held back (the reason is above):</p><ul>'
-                             + "".join(f'<li><span class="sent verified">{esc(s["text"])}</span> '
-                                       '<span class="why">— verified</span></li>' if s.get("supported") else
-                                       f'<li><span class="sent unverified">{esc(s["text"])}</span> '
-                                       f'<span class="why">— {esc(s.get("reason"))}</span></li>' for s in draft)
+                             + "".join(f'<li><span class="sent {"verified" if s.get("supported") else "unverified"}">'
+                                       f'{esc(s["text"])}</span>{" " * bool(s.get("citations"))}'
+                                       f'{cite_marks(s.get("citations") or [], turn, "cl")} <span class="why">— '
+                                       f'{"verified" if s.get("supported") else esc(s.get("reason"))}</span></li>'
+                                       for s in draft)
                              + "</ul></div>")
+            inner += [render_citation(c, turn, article_text, kind="cl") for c in answer.get("closest") or []]
         else:
             unverified = [s for s in answer.get("sentences") or [] if not s.get("supported")]
             if unverified:
@@ -257,9 +264,15 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
             lines += [f"*Understood as:* {standalone}", ""]
         if answer.get("refused"):
             lines += [f"**{refusal_label(answer).capitalize()}.** {answer.get('answer', '')} ({answer.get('refusal_reason', '')})", ""]
+            draft = answer.get("sentences") or []
+            if draft:
+                lines += ["The model's draft, held back:", ""]
+                lines += [f"- {s['text']} {''.join(f'[{n}]' for n in s.get('citations') or [])} "
+                          f"*({'verified' if s.get('supported') else 'unverified: ' + (s.get('reason') or '')})*"
+                          for s in draft] + [""]
             sources = answer.get("closest") or []
             if sources:
-                lines += ["Closest passages:", ""]
+                lines += ["Passages the draft cites, then the closest passages:" if draft else "Closest passages:", ""]
         else:
             for s in answer.get("sentences") or []:
                 marks = "".join(f"[{n}]" for n in s.get("citations") or [])
