@@ -9,12 +9,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .cite import CitationChecker, check_answer, citation_for, number_in_order, restates_question
+from .cite import (CitationChecker, check_answer, citation_for, note_differing_reports, number_in_order,
+                   restates_question)
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
 from .generate import (answer_messages, claim_for_check, condense_question, declines_to_answer,
-                       evidence_answers_question, refusal_text, source_states_claim, warm_up_checks)
+                       evidence_answers_question, localised, refusal_text, source_states_claim, warm_up_checks)
 from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
 from .retrieve import Filters, Retriever
@@ -242,14 +243,21 @@ class Assistant:
             yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage, kind="unverified",
                                                       draft_citations=checked.citations))
             return
+        checked.citations += note_differing_reports(checked.sentences, standalone, selection.evidence, hits,
+                                                    self.embedder)
+        lap("differs")
         checked.citations = number_in_order(checked.sentences, checked.citations)
         timings["total"] = round(time.perf_counter() - started, 3)
         status = self.backend()
-        answer_text = " ".join(
-            s.text.rstrip(".!?") + "".join(f" [{n}]" for n in s.citations) + s.text[len(s.text.rstrip(".!?")):]
-            if s.citations else s.text
-            for s in checked.sentences
-        )
+        def with_markers(s: AnswerSentence) -> str:
+            marks = "".join(f" [{n}]" for n in s.citations)
+            if s.differs:  # the reader must see that the reports differ, also where the answer is copied
+                refs = "".join(f"[{n}]" for n in s.differs)
+                marks += f" ({localised(settings.prompts_dir, 'differs', language, refs=refs)})"
+            body = s.text.rstrip(".!?")
+            return body + marks + s.text[len(body):] if marks else s.text
+
+        answer_text = " ".join(with_markers(s) for s in checked.sentences)
         yield AnswerEvent("answer", answer=Answer(
             question=question, answer=answer_text, refused=False, sentences=checked.sentences,
             citations=checked.citations, backend=status.backend, model=getattr(self.model, "model", status.model),

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .embed import Embedder
-from .language import STOPWORDS, content_words, fold, words
+from .language import STOPWORDS, WORD_RE, content_words, fold, words
 from .lexical import word_stems
 from .split import split_sentences
-from .types import AnswerSentence, Citation, Evidence
+from .types import AnswerSentence, Citation, Evidence, EvidenceSentence, RetrievedPassage
 
 MARKER = re.compile(
     r"\[\s*(?:(?:source|passage|quelle|evidence|passage|doc(?:ument)?)\s*)?(\d{1,2}(?:\s*[,;]\s*(?:(?:source|passage|quelle)\s*)?\d{1,2})*)\s*\]",
@@ -90,6 +90,55 @@ CALENDAR_NOUNS = {
     "woche", "wochen", "tag", "tage", "tagen", "januar", "februar", "maerz", "mai", "juni", "juli", "august",
     "september", "oktober", "november", "dezember",
 }
+
+
+# a figure: digits, grouped or with a decimal comma ("30.000", "2,8"), or a number word ("zwölf")
+_FIGURE = re.compile(r"(?<![\w.,])\d+(?:(?:[.,]|[\u00a0\u202f])\d+)*(?!\w)|[^\W\d_]+", re.UNICODE)
+_MONTHS = {"januar", "january", "februar", "february", "maerz", "march", "april", "mai", "may", "juni", "june",
+           "juli", "july", "august", "september", "oktober", "october", "november", "dezember", "december"}
+
+
+@dataclass
+class Figure:
+    value: int
+    context: set[str]  # folded content words near it: what it counts ("zwölf Menschen verletzt")
+
+
+def _is_year(value: int) -> bool:
+    return 1500 <= value <= 2100
+
+
+def _a_date_or_rank(sentence: str, start: int, end: int) -> bool:
+    """'am 7. Januar', 'January 7', 'im 19. Jahrhundert': a day of the month or a German ordinal."""
+    if re.match(r"\.\s*\w", sentence[end:]):
+        return True
+    before, after = sentence[:start].split(), sentence[end:].split()
+    return any(fold(w.strip(".,;:()")) in _MONTHS for w in before[-1:] + after[:1])
+
+
+def figures(sentence: str, reach: int = 80) -> list[Figure]:
+    """The counts and amounts a sentence gives, each with the words around it. Years, days of the month and ranks
+    are not figures."""
+    out = []
+    for m in _FIGURE.finditer(sentence):
+        token = m.group(0)
+        if token[0].isdigit():
+            value = None if _a_date_or_rank(sentence, m.start(), m.end()) else next(iter(numbers_in(token)), None)
+        else:
+            value = NUMBER_WORDS.get(fold(token))
+        if value is None or value <= 1 or _is_year(value):  # "one of", "ein", "größer als 1": not a count
+            continue
+        near = [w.group(0) for w in WORD_RE.finditer(sentence)
+                if w.end() > m.start() - reach and w.start() < m.end() + reach]
+        context = {fold(w) for w in content_words(" ".join(near)) if len(w) >= 4 and not w.isdigit()
+                   and fold(w) not in NUMBER_WORDS and fold(w) not in _MONTHS}
+        out.append(Figure(value, context))
+    return out
+
+
+def _shared_stems(a: set[str], b: set[str]) -> int:
+    """Words of a with a counterpart in b, German inflection allowed ("Verletzte" / "Verletzten")."""
+    return sum(any(x == y or (len(x) >= 5 and len(y) >= 5 and x[:5] == y[:5]) for y in b) for x in a)
 
 
 def question_labels(question: str, claim: str) -> set[int]:
@@ -420,6 +469,69 @@ def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int],
     return [other.n], {other.n: moved_check}, [n]
 
 
+# how alike two sentences of different articles must be (cross-lingual embeddings) to count as reporting the same thing
+SAME_REPORT = 0.35
+# content words near two figures that must match for them to count the same thing ("Verletzte" / "Verletzten")
+SAME_COUNT_WORDS = 1
+
+
+def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evidence: Sequence[Evidence],
+                      vectors: dict[int, np.ndarray]) -> list[int]:
+    """Shown sentences of other articles that give another figure for what the claim counts: "17 injured [1]" while
+    another article reports "zwölf Menschen verletzt". The answer states one figure; the reader must learn that the
+    reports differ (a later count, another estimate) instead of having it settled silently. A figure counts the same
+    thing when the words around it match, and the two sentences are alike."""
+    claimed = {v for v in numbers_in(claim) - numbers_in(question) if v > 1 and not _is_year(v)}
+    anchors = [f for e in cited for f in figures(e.sentence.text, reach=50) if f.value in claimed]
+    if not anchors:
+        return []
+    cited_articles = {e.article.id for e in cited}
+    cited_titles = {fold(w) for e in cited for w in words(e.article.title)}
+    found: dict[str, tuple[float, int]] = {}  # per article, the sentence most like the cited one
+    for other in evidence:
+        if other.article.id in cited_articles or other.n not in vectors or numbers_in(other.sentence.text) & claimed:
+            continue  # the same article, or a sentence that gives the claimed figure too
+        alike = max((float(vectors[other.n] @ vectors[e.n]) for e in cited if e.n in vectors), default=0.0)
+        if alike < SAME_REPORT or alike <= found.get(other.article.id, (0.0, 0))[0]:
+            continue
+        # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
+        common = cited_titles & {fold(w) for w in words(other.article.title)}
+        if any(f.value not in claimed and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
+               for f in figures(other.sentence.text, reach=50) for a in anchors):
+            found[other.article.id] = (alike, other.n)
+    return sorted(n for _, n in found.values())
+
+
+def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, evidence: Sequence[Evidence],
+                           retrieved: Sequence[RetrievedPassage], embedder: Embedder) -> list[Citation]:
+    """Marks each verified sentence with the sentences of other articles that give a different figure for what it
+    states (`AnswerSentence.differs`), and returns citations for them. Looks beyond the evidence the model was shown:
+    the other report is often in a passage that ranked lower ("4,5 Millionen Euro" shown, "2,8 Millionen" not)."""
+    by_n = {e.n: e for e in evidence}
+    checked = [s for s in sentences if s.supported and any(n in by_n for n in s.citations)]
+    if not any(v > 1 and not _is_year(v) for s in checked for v in numbers_in(s.text) - numbers_in(question)):
+        return []
+    candidates = list(evidence)
+    seen = {(e.article.id, e.sentence.start) for e in evidence}
+    for hit in retrieved:
+        for sentence in hit.passage.sentences:
+            if (hit.article.id, sentence.start) in seen:
+                continue
+            seen.add((hit.article.id, sentence.start))
+            text = hit.article.text[sentence.start:sentence.end]
+            candidates.append(Evidence(max(e.n for e in candidates) + 1, hit.passage, hit.article, hit.score,
+                                       EvidenceSentence(sentence.start, sentence.end, text, 0.0)))
+    vectors = dict(zip([e.n for e in candidates], embedder.embed_queries([e.sentence.text for e in candidates])))
+    listed: dict[int, Citation] = {}
+    for s in checked:
+        s.differs = differing_reports(s.text, question, [by_n[n] for n in s.citations if n in by_n], candidates,
+                                      vectors)
+        for n in s.differs:
+            e = next(c for c in candidates if c.n == n)
+            listed.setdefault(n, citation_for(e, e.sentence.start, e.sentence.end))
+    return list(listed.values())
+
+
 def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChecker,
                  question: str = "") -> CheckedAnswer:
     by_n = {e.n: e for e in evidence}
@@ -507,7 +619,7 @@ def number_in_order(sentences: Sequence[AnswerSentence], citations: Sequence[Cit
     them. The model cites by evidence number, so an answer could open with [4] and skip [2], and the reader would look
     for passages that are not listed. A number in a sentence's reason that no sentence still cites (the model's own
     citation, corrected) becomes 'another passage'."""
-    order = list(dict.fromkeys(n for s in sentences for n in s.citations))
+    order = list(dict.fromkeys(n for s in sentences for n in [*s.citations, *s.differs]))
     new = {old: i for i, old in enumerate(order, 1)}
 
     def renumber(run: re.Match[str]) -> str:
@@ -519,6 +631,7 @@ def number_in_order(sentences: Sequence[AnswerSentence], citations: Sequence[Cit
 
     for s in sentences:
         s.citations = sorted(new[n] for n in s.citations)  # "[1][2]", not "[2][1]"
+        s.differs = sorted(new[n] for n in s.differs)
         s.reason = CITED_RUN.sub(renumber, s.reason)
     by_old = {c.n: c for c in citations}
     return [replace(by_old[old], n=new[old]) for old in order if old in by_old]

@@ -210,6 +210,8 @@ def _print_sentences(sentences, indent: str = "") -> None:
             flag = "[green]✓[/green]"
         if s.supported and s.reason:  # an edit newsrag made: a corrected citation, a removed "unnamed"
             flag += f" [dim]({escape(s.reason)})[/dim]"
+        if s.differs:
+            flag += f" [yellow]⚠ another article gives a different figure: {''.join(f'[{n}]' for n in s.differs)}[/yellow]"
         out.print(f"{indent}{escape(s.text)} {marks} {flag}", highlight=False)
 
 

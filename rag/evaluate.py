@@ -186,14 +186,17 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
     answer = assistant.ask(q.question, filters=filters)
     from .language import detect_language
 
+    # a passage listed only because it gives a different figure backs no claim: not counted as a citation
+    claimed = {n for s in answer.sentences for n in s.citations}
     cited = [{"n": c.n, "article_id": c.article_id, "passage_id": c.passage_id, "quote": c.quote,
-              "gold": _citation_is_gold(c, q, gold)} for c in answer.citations]
+              "gold": _citation_is_gold(c, q, gold)} for c in answer.citations if c.n in claimed]
     supported = [s.supported for s in answer.sentences] if not answer.refused else []
     row.update({
         "answer": answer.answer, "refused": answer.refused, "refusal_reason": answer.refusal_reason,
         "answer_language": detect_language(answer.answer) if not answer.refused else "",
         "sentences": [{"text": s.text, "citations": s.citations, "supported": s.supported, "reason": s.reason,
-                       "support": round(s.support, 3), "model_check": s.model_check} for s in answer.sentences],
+                       "support": round(s.support, 3), "model_check": s.model_check, "differs": s.differs}
+                      for s in answer.sentences],
         "citations": cited, "prompt_tokens": answer.prompt_tokens, "timings": answer.timings,
         "answerable_yes": answer.answerable,
         "expect_refusal": expect_refusal,
@@ -273,6 +276,7 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "sentences": len(sentences),
         "sentences_verified": _mean([float(s["supported"]) for s in sentences]),
         "sentences_flagged": _mean([float(not s["supported"]) for s in sentences]),
+        "sentences_with_differing_reports": _mean([float(bool(s.get("differs"))) for s in sentences]),
     }
     report["refusal"] = {
         "expected_refusals": len(should_refuse),

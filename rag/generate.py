@@ -42,10 +42,10 @@ def render(prompts_dir: Path, name: str, **values: object) -> str:
     return _template(prompts_dir, name).substitute({k: str(v) for k, v in values.items()}).strip()
 
 
-def localised(prompts_dir: Path, stem: str, language: str) -> str:
+def localised(prompts_dir: Path, stem: str, language: str, **values: object) -> str:
     """`stem_<language>.txt` when the prompts have one, else the English `stem_en.txt`."""
     name = f"{stem}_{language}.txt"
-    return render(prompts_dir, name if (prompts_dir / name).exists() else f"{stem}_en.txt")
+    return render(prompts_dir, name if (prompts_dir / name).exists() else f"{stem}_en.txt", **values)
 
 
 REFUSAL_STEMS = {"not_found": "refusal", "no_answer": "no_answer", "unverified": "unverified"}

@@ -126,6 +126,8 @@ class AnswerSentence:
     support: float = 0.0  # how strongly the cited passage backs it (0..1)
     model_check: float | None = None  # the model's probability that the cited sentence states it (None: not asked)
     weak: bool = False  # verified, but the model check was below Settings.confident_min_yes: read the quote first
+    # citations (listed with the answer's) of other articles that give a different figure for what it states
+    differs: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -115,3 +115,15 @@ def test_a_held_back_draft_is_listed_with_what_held_up_and_why():
     assert "Passages the draft cites, then the closest passages:" in text
     assert "  [1] Bericht 1 (a1): Nordwerk streicht 300 Stellen." in text
     assert "  [2] Bericht 2 (a2): Lindenstadt. Der Vertrag ist 31 Mio. wert. Mehr dazu später." in text
+
+
+def test_a_sentence_whose_figure_another_article_gives_differently_says_so():
+    from rag.cli import out, render_answer
+    from rag.types import Answer, AnswerSentence
+
+    answer = Answer(question="Wie viele?", answer="17 Menschen wurden verletzt [1] (…: [2]).", refused=False,
+                    backend="llamacpp", model="m", citations=[],
+                    sentences=[AnswerSentence("17 Menschen wurden verletzt.", [1], True, differs=[2])])
+    with out.capture() as captured:
+        render_answer(answer)
+    assert "17 Menschen wurden verletzt. [1] ✓ ⚠ another article gives a different figure: [2]" in captured.get()

@@ -99,6 +99,10 @@ def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
     parts = []
     for s in sentences:
         marks = cite_marks([n for n in s.get("citations") or [] if n in known], turn)
+        differs = cite_marks([n for n in s.get("differs") or [] if n in known], turn)
+        if differs:  # the answer states one figure; another article gives another
+            marks += (f' <span class="differs" title="the reports differ: read both before using the figure">'
+                      f'(another article gives a different figure: {differs})</span>')
         text = s["text"]
         body = text.rstrip(".!?…") if marks else text  # markers go before the final punctuation, as in the CLI
         tail = text[len(body):]
@@ -280,6 +284,8 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
                     f" **(unverified: {s.get('reason', '')})**"
                 if s.get("supported") and s.get("weak"):
                     flag += f" **(weak: the model check gave only {s.get('model_check') or 0:.2f})**"
+                if s.get("differs"):
+                    flag += f" **(another article gives a different figure: {''.join(f'[{n}]' for n in s['differs'])})**"
                 lines.append(f"- {s['text']} {marks}{flag}".rstrip())
             lines.append("")
             sources = answer.get("citations") or []

@@ -1,0 +1,107 @@
+"""Two reports of one event that give different figures: the answer states one, and must say that another article
+gives another, instead of settling it silently."""
+
+import re
+
+import pytest
+
+from rag.answer import Assistant
+from rag.cite import differing_reports, figures
+from rag.ingest import ingest
+from tests.fake_ollama import FakeOllama
+
+FIRST = """Großbrand in Rheinfelden: Neun Verletzte
+Rheinfelden, 3. Juni 2025. Beim Brand einer Papierfabrik in Rheinfelden sind am Dienstag neun Menschen verletzt worden.
+Die Polizei schätzt den Schaden auf rund 1,2 Millionen Euro. Die Ursache ist noch unklar.
+"""
+LATER = """Papierfabrik: Zahl der Verletzten steigt
+Rheinfelden, 5. Juni 2025. Nach dem Brand in der Papierfabrik ist die Zahl der Verletzten nach Angaben des Kreisklinikums auf 14 gestiegen.
+Die Stadt will im Herbst einen neuen Feuerwehrstandort eröffnen. Er soll 40 Einsatzkräfte aufnehmen.
+"""
+
+
+@pytest.fixture
+def two_reports(settings, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "brand-erster-bericht.txt").write_text(FIRST, encoding="utf-8")
+    (folder / "brand-spaeterer-bericht.txt").write_text(LATER, encoding="utf-8")
+    ingest([folder], settings)
+    return settings
+
+
+def test_figures_are_counts_with_what_they_count_not_dates_or_ranks():
+    found = figures("Am 7. Januar 2025 wurden im 19. Stock zwölf Menschen verletzt, drei davon schwer.")
+    assert [f.value for f in found] == [12, 3]  # not the day, the year or the floor
+    assert {"menschen", "verletzt"} <= found[0].context
+    assert figures("Tesla died on January 7, 1943.") == []
+
+
+def ask_citing(settings, question, cited_text, claim, *alternatives, prompts=None):
+    """Ask through a fake Ollama whose answer cites the shown line holding cited_text (or the first alternative
+    (cited_text, claim) that is shown)."""
+    def reply(messages):
+        user = messages[-1]["content"]
+        if messages[0]["content"].startswith("You decide whether evidence sentences") or user.startswith("Article:"):
+            return "YES"
+        if prompts is not None:
+            prompts.append(user)
+        for text, said in [(cited_text, claim), *alternatives]:
+            line = re.search(rf"^\[(\d+)\][^\n]*{re.escape(text)}", user, flags=re.MULTILINE)
+            if line:
+                return f"{said} [{line.group(1)}]."
+        return "NOT_IN_ARTICLES"
+
+    server = FakeOllama(reply=reply)
+    try:
+        s = settings.with_overrides(llm_backend="ollama", ollama_host=server.url, ollama_model="fake-model")
+        return Assistant(s).ask(question)
+    finally:
+        server.close()
+
+
+def test_an_answer_that_states_one_figure_says_that_another_article_gives_another(two_reports):
+    answer = ask_citing(two_reports, "Wie viele Menschen wurden beim Brand der Papierfabrik verletzt?",
+                        "auf 14 gestiegen", "Die Zahl der Verletzten ist auf 14 gestiegen")
+    assert not answer.refused, answer.refusal_reason
+    (sentence,) = answer.sentences
+    assert sentence.supported and sentence.citations == [1] and sentence.differs == [2]
+    cited, other = answer.citations
+    assert cited.article_id == "brand-spaeterer-bericht" and other.article_id == "brand-erster-bericht"
+    assert "neun Menschen verletzt" in other.quote or "Neun Verletzte" in other.quote
+    assert answer.answer == ("Die Zahl der Verletzten ist auf 14 gestiegen [1] "
+                             "(ein anderer Artikel nennt eine andere Zahl: [2]).")
+
+
+def test_a_figure_for_something_else_is_no_disagreement(two_reports):
+    # the damage figure: the other article gives numbers too, but they count something else (Einsatzkräfte)
+    answer = ask_citing(two_reports, "Wie hoch ist der Schaden beim Brand der Papierfabrik?",
+                        "1,2 Millionen Euro", "Die Polizei schätzt den Schaden auf rund 1,2 Millionen Euro")
+    assert not answer.refused, answer.refusal_reason
+    assert [s.differs for s in answer.sentences] == [[]]
+    assert "andere Zahl" not in answer.answer and len(answer.citations) == 1
+
+
+def test_differing_reports_needs_a_figure_in_the_claim(two_reports):
+    answer = ask_citing(two_reports, "Wo hat es in Rheinfelden gebrannt?", "Beim Brand einer Papierfabrik",
+                        "In Rheinfelden brannte eine Papierfabrik")
+    assert not answer.refused, answer.refusal_reason
+    assert [s.differs for s in answer.sentences] == [[]]
+    assert differing_reports("The fire broke out at a paper mill.", "", [], [], {}) == []
+
+
+def test_the_other_report_is_found_beyond_the_evidence_the_model_was_shown(two_reports):
+    # one passage of evidence: the earlier report is retrieved, but not shown to the model
+    narrow = two_reports.with_overrides(evidence_passages=1)
+    prompts = []
+    answer = ask_citing(narrow, "Wie viele Menschen wurden beim Brand der Papierfabrik verletzt?",
+                        "auf 14 gestiegen", "Die Zahl der Verletzten ist auf 14 gestiegen",
+                        ("neun Menschen verletzt", "Beim Brand wurden neun Menschen verletzt"), prompts=prompts)
+    # the answer's prompt showed one report only
+    shown = next(p for p in prompts if p.startswith("Question:") or "Evidence" in p)
+    assert ("auf 14 gestiegen" in shown) != ("neun Menschen verletzt" in shown)
+    assert not answer.refused, answer.refusal_reason
+    (sentence,) = answer.sentences
+    cited, other = answer.citations
+    assert sentence.citations == [1] and sentence.differs == [2]
+    assert {cited.article_id, other.article_id} == {"brand-erster-bericht", "brand-spaeterer-bericht"}
