@@ -243,8 +243,10 @@ class Assistant:
             yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage, kind="unverified",
                                                       draft_citations=checked.citations))
             return
-        checked.citations += note_differing_reports(checked.sentences, standalone, selection.evidence, hits,
-                                                    self.embedder)
+        # a passage another sentence already cites keeps its checked quote
+        cited = {c.n for c in checked.citations}
+        checked.citations += [c for c in note_differing_reports(checked.sentences, standalone, selection.evidence,
+                                                                hits, self.embedder) if c.n not in cited]
         lap("differs")
         checked.citations = number_in_order(checked.sentences, checked.citations)
         timings["total"] = round(time.perf_counter() - started, 3)

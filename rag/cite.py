@@ -92,9 +92,11 @@ CALENDAR_NOUNS = {
 }
 
 
-# a figure: digits, grouped or with a decimal comma ("30.000", "2,8"), or a number word ("zwölf")
-_FIGURE = re.compile(r"(?<![\w.,])\d+(?:(?:[.,]|[\u00a0\u202f])\d+)*(?!\w)|[^\W\d_]+", re.UNICODE)
-_MONTHS = {"januar", "january", "februar", "february", "maerz", "march", "april", "mai", "may", "juni", "june",
+# a figure: digits, grouped or with a decimal comma ("30.000", "2,8"), or a number word ("zwölf"); not a label's
+# number ("MPEG-2", "COVID-19")
+_FIGURE = re.compile(r"(?<![\w.,:-])\d+(?:(?:[.,]|[\u00a0\u202f])\d+)*(?!\w)|[^\W\d_]+", re.UNICODE)
+# "may" and "march" are verbs too often ("300 may have died")
+_MONTHS = {"januar", "january", "februar", "february", "maerz", "april", "mai", "juni", "june",
            "juli", "july", "august", "september", "oktober", "october", "november", "dezember", "december"}
 
 
@@ -109,8 +111,9 @@ def _is_year(value: int) -> bool:
 
 
 def _a_date_or_rank(sentence: str, start: int, end: int) -> bool:
-    """'am 7. Januar', 'January 7', 'im 19. Jahrhundert': a day of the month or a German ordinal."""
-    if re.match(r"\.\s*\w", sentence[end:]):
+    """'am 7. Januar', 'January 7', 'im 19. Jahrhundert': a day of the month or a German ordinal; '21 Uhr',
+    '21:30': a clock time."""
+    if re.match(r"\.\s*\w|:\d\d|\s*Uhr\b", sentence[end:]):
         return True
     before, after = sentence[:start].split(), sentence[end:].split()
     return any(fold(w.strip(".,;:()")) in _MONTHS for w in before[-1:] + after[:1])
@@ -220,7 +223,7 @@ def misquotations(claim: str, source: str, question: str = "") -> list[str]:
     itself puts in quotation marks are the asker's, not a claim about the source. Each part of a quote cut with an
     ellipsis is looked up on its own."""
     source_words = [fold(w) for w in words(source)]
-    question_words = [fold(w) for w in words(question)]
+    question_words = [fold(w) for w in words(" … ".join(quotations(question)))]
     missing = []
     for quote in quotations(claim):
         parts = [[fold(w) for w in words(part)] for part in ELLIPSIS.split(quote)]

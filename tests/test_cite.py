@@ -364,6 +364,9 @@ def test_quotation_marks_promise_the_sources_own_words():
     assert misquotations("Die Einheit wurde „die Tesla-Einheit“ genannt.", source,
                          question="Was wurde „die Tesla-Einheit“ genannt?") == []
     assert misquotations("It's the union's 'plan'.", source) == []
+    # a question that only uses the words, unquoted, does not exempt them: that is how a model confirms a leading quote
+    assert misquotations("Die Gewerkschaft nannte den Plan „eine Katastrophe“.", source,
+                         question="Hat die Gewerkschaft den Plan eine Katastrophe genannt?") == ["eine Katastrophe"]
 
 
 def test_a_translated_quotation_is_flagged_and_the_verbatim_one_verified(sample_settings):

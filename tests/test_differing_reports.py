@@ -35,6 +35,9 @@ def test_figures_are_counts_with_what_they_count_not_dates_or_ranks():
     assert [f.value for f in found] == [12, 3]  # not the day, the year or the floor
     assert {"menschen", "verletzt"} <= found[0].context
     assert figures("Tesla died on January 7, 1943.") == []
+    # a label's number, a clock time and the verb "may" are not counts
+    assert [f.value for f in figures("Gegen 21 Uhr sendete MPEG-2 für 80 Feuerwehrleute, 300 may have died.")] == [
+        80, 300]
 
 
 def ask_citing(settings, question, cited_text, claim, *alternatives, prompts=None):
