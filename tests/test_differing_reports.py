@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from rag.answer import Assistant
 from rag.cite import differing_reports, figures
 from rag.ingest import ingest
 from tests.fake_ollama import FakeOllama
+from tests.test_ollama import ask_through
 
 FIRST = """Großbrand in Rheinfelden: Neun Verletzte
 Rheinfelden, 3. Juni 2025. Beim Brand einer Papierfabrik in Rheinfelden sind am Dienstag neun Menschen verletzt worden.
@@ -55,12 +55,7 @@ def ask_citing(settings, question, cited_text, claim, *alternatives, prompts=Non
                 return f"{said} [{line.group(1)}]."
         return "NOT_IN_ARTICLES"
 
-    server = FakeOllama(reply=reply)
-    try:
-        s = settings.with_overrides(llm_backend="ollama", ollama_host=server.url, ollama_model="fake-model")
-        return Assistant(s).ask(question)
-    finally:
-        server.close()
+    return ask_through(FakeOllama(reply=reply), settings, question)
 
 
 def test_an_answer_that_states_one_figure_says_that_another_article_gives_another(two_reports):
