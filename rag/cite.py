@@ -119,7 +119,7 @@ def _a_date_or_rank(sentence: str, start: int, end: int) -> bool:
     return any(fold(w.strip(".,;:()")) in _MONTHS for w in before[-1:] + after[:1])
 
 
-def figures(sentence: str, reach: int = 80) -> list[Figure]:
+def figures(sentence: str, reach: int = 50) -> list[Figure]:
     """The counts and amounts a sentence gives, each with the words around it. Years, days of the month and ranks
     are not figures."""
     out = []
@@ -478,14 +478,19 @@ SAME_REPORT = 0.35
 SAME_COUNT_WORDS = 1
 
 
+def claimed_figures(claim: str, question: str) -> set[int]:
+    """The counts and amounts a claim states that its question did not: not years, not 0 or 1."""
+    return {v for v in numbers_in(claim) - numbers_in(question) if v > 1 and not _is_year(v)}
+
+
 def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evidence: Sequence[Evidence],
                       vectors: dict[int, np.ndarray]) -> list[int]:
-    """Shown sentences of other articles that give another figure for what the claim counts: "17 injured [1]" while
+    """Sentences of other articles (shown or retrieved) that give another figure for what the claim counts: "17 injured [1]" while
     another article reports "zwölf Menschen verletzt". The answer states one figure; the reader must learn that the
     reports differ (a later count, another estimate) instead of having it settled silently. A figure counts the same
     thing when the words around it match, and the two sentences are alike."""
-    claimed = {v for v in numbers_in(claim) - numbers_in(question) if v > 1 and not _is_year(v)}
-    anchors = [f for e in cited for f in figures(e.sentence.text, reach=50) if f.value in claimed]
+    claimed = claimed_figures(claim, question)
+    anchors = [f for e in cited for f in figures(e.sentence.text) if f.value in claimed]
     if not anchors:
         return []
     cited_articles = {e.article.id for e in cited}
@@ -500,7 +505,7 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
         if any(f.value not in claimed and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
-               for f in figures(other.sentence.text, reach=50) for a in anchors):
+               for f in figures(other.sentence.text) for a in anchors):
             found[other.article.id] = (alike, other.n)
     return sorted(n for _, n in found.values())
 
@@ -512,9 +517,10 @@ def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, e
     the other report is often in a passage that ranked lower ("4,5 Millionen Euro" shown, "2,8 Millionen" not)."""
     by_n = {e.n: e for e in evidence}
     checked = [s for s in sentences if s.supported and any(n in by_n for n in s.citations)]
-    if not any(v > 1 and not _is_year(v) for s in checked for v in numbers_in(s.text) - numbers_in(question)):
+    if not any(claimed_figures(s.text, question) for s in checked):
         return []
     candidates = list(evidence)
+    next_n = max(e.n for e in evidence) + 1
     seen = {(e.article.id, e.sentence.start) for e in evidence}
     for hit in retrieved:
         for sentence in hit.passage.sentences:
@@ -522,8 +528,9 @@ def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, e
                 continue
             seen.add((hit.article.id, sentence.start))
             text = hit.article.text[sentence.start:sentence.end]
-            candidates.append(Evidence(max(e.n for e in candidates) + 1, hit.passage, hit.article, hit.score,
+            candidates.append(Evidence(next_n, hit.passage, hit.article, hit.score,
                                        EvidenceSentence(sentence.start, sentence.end, text, 0.0)))
+            next_n += 1
     vectors = dict(zip([e.n for e in candidates], embedder.embed_queries([e.sentence.text for e in candidates])))
     listed: dict[int, Citation] = {}
     for s in checked:
