@@ -98,16 +98,34 @@ _FIGURE = re.compile(r"(?<![\w.,:-])\d+(?:(?:[.,]|[\u00a0\u202f])\d+)*(?!\w)|[^\
 # "may" and "march" are verbs too often ("300 may have died")
 _MONTHS = {"januar", "january", "februar", "february", "maerz", "april", "mai", "juni", "june",
            "juli", "july", "august", "september", "oktober", "october", "november", "dezember", "december"}
+# "4,5 Millionen" and "4.5 million" are one amount; German "Billion" is a million million, English "billion" is not
+SCALES = {"hundert": 100, "hundred": 100, "tausend": 1e3, "thousand": 1e3, "mio": 1e6, "million": 1e6,
+          "millionen": 1e6, "millions": 1e6, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9, "billion": 1e9,
+          "billions": 1e9, "billionen": 1e12}
+# what an amount is measured in: a figure in euros and a count of people never report the same thing
+UNITS = {
+    "euro": "euro", "euros": "euro", "eur": "euro", "dollar": "dollar", "dollars": "dollar", "usd": "dollar",
+    "pfund": "pound", "pound": "pound", "pounds": "pound", "gbp": "pound", "prozent": "percent", "percent": "percent",
+    "kilometer": "km", "kilometern": "km", "kilometres": "km", "kilometers": "km", "km": "km", "meter": "m",
+    "metern": "m", "metres": "m", "meters": "m", "tonnen": "t", "tonnes": "t", "tons": "t",
+}
 
 
 @dataclass
 class Figure:
-    value: int
-    context: set[str]  # folded content words near it: what it counts ("zwölf Menschen verletzt")
+    value: float
+    written: str  # as the sentence writes it: "4,5 Millionen", "zwölf"
+    near: tuple[str, ...]  # content words around it, as written: what it counts ("zwölf Menschen verletzt")
+    unit: str = ""  # "euro", "percent", ...: what it is measured in, when it says
+    start: int = 0  # where it stands in the sentence
+
+    @property
+    def context(self) -> set[str]:
+        return {fold(w) for w in self.near}
 
 
-def _is_year(value: int) -> bool:
-    return 1500 <= value <= 2100
+def _is_year(value: float) -> bool:
+    return value == int(value) and 1500 <= value <= 2100
 
 
 def _a_date_or_rank(sentence: str, start: int, end: int) -> bool:
@@ -119,24 +137,96 @@ def _a_date_or_rank(sentence: str, start: int, end: int) -> bool:
     return any(fold(w.strip(".,;:()")) in _MONTHS for w in before[-1:] + after[:1])
 
 
+def _amount(token: str) -> float:
+    """'2,8' and '2.8' are 2.8; '2.000', '2,000' and '1.500.000' are whole numbers: a separator before exactly three
+    digits groups them, any other is the decimal point."""
+    parts = re.split(r"[.,\u00a0\u202f]", token)
+    if len(parts) > 1 and len(parts[-1]) != 3:
+        return float("".join(parts[:-1]) + "." + parts[-1])
+    return float("".join(parts))
+
+
 def figures(sentence: str, reach: int = 50) -> list[Figure]:
     """The counts and amounts a sentence gives, each with the words around it. Years, days of the month and ranks
     are not figures."""
-    out = []
+    out: list[Figure] = []
+    scaled_to = 0  # "drei Millionen": "Millionen" belongs to the figure before it
     for m in _FIGURE.finditer(sentence):
         token = m.group(0)
+        if m.start() < scaled_to:
+            continue
         if token[0].isdigit():
-            value = None if _a_date_or_rank(sentence, m.start(), m.end()) else next(iter(numbers_in(token)), None)
+            if _a_date_or_rank(sentence, m.start(), m.end()) or len(token) > 15:
+                continue
+            value = _amount(token)
+            if token.isdigit() and _is_year(value):  # "2.000 Besucher" is a count, "2000" a year
+                continue
         else:
             value = NUMBER_WORDS.get(fold(token))
-        if value is None or value <= 1 or _is_year(value):  # "one of", "ein", "größer als 1": not a count
+        if value is None or value <= 1:  # "one of", "ein", "größer als 1": not a count
             continue
+        following = list(WORD_RE.finditer(sentence, m.end(), m.end() + 30))[:2]
+        following_words = [fold(w.group(0)) for w in following]
+        if following_words and following_words[0] in SCALES:
+            value *= SCALES[following_words[0]]
+            scaled_to = following[0].end()
+        written = sentence[m.start():scaled_to if scaled_to > m.start() else m.end()]
+        unit = next((UNITS[w] for w in following_words if w in UNITS), "")
         near = [w.group(0) for w in WORD_RE.finditer(sentence)
                 if w.end() > m.start() - reach and w.start() < m.end() + reach]
-        context = {fold(w) for w in content_words(" ".join(near)) if len(w) >= 4 and not w.isdigit()
-                   and fold(w) not in NUMBER_WORDS and fold(w) not in _MONTHS}
-        out.append(Figure(value, context))
+        context = tuple(w for w in dict.fromkeys(content_words(" ".join(near))) if len(w) >= 4 and not w.isdigit()
+                        and fold(w) not in NUMBER_WORDS and fold(w) not in _MONTHS and fold(w) not in SCALES
+                        and fold(w) not in UNITS)
+        out.append(Figure(round(value, 6), written, context, unit, m.start()))
     return out
+
+
+# what a casualty count counts, in English and German: the figures news reports most often give, and the ones a
+# summary must never swap ("17 deaths" from "die Zahl der Verletzten … auf 17")
+OUTCOMES = {
+    "dead": re.compile(r"dead|deaths?|died|dying|killed|kill(?:s|ing)?|fatalit\w*|tote[nr]?|tot|todes\w*"
+                       r"|toedlich\w*|starben|starb|sterben|gestorben|getoetet|umgekommen"),
+    "injured": re.compile(r"injur\w*|wounded|hurt|verletz\w*|schwerverletz\w*|leichtverletz\w*|verwundet\w*"),
+    "missing": re.compile(r"missing|vermisst\w*"),
+}
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:–]|\b(?:and|but|while|whereas|und|aber|sowie|während|waehrend)\b", re.IGNORECASE)
+
+
+def _outcome_near(sentence: str, position: int) -> str:
+    """The casualty outcome a figure counts: the one named closest to it in its clause ("Zwei starben, 17 wurden
+    verletzt"), else in its sentence ("zwölf Menschen verletzt worden, drei davon schwer"); '' when none is."""
+    breaks = [0] + [m.start() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]
+    clause = next((a, b) for a, b in zip(breaks, breaks[1:]) if a <= position < b or b == len(sentence))
+    named = [(w.start(), kind) for w in WORD_RE.finditer(sentence)
+             for kind, pattern in OUTCOMES.items() if pattern.fullmatch(fold(w.group(0)))]
+    in_clause = [(at, kind) for at, kind in named if clause[0] <= at < clause[1]]
+    return min(in_clause or named, key=lambda found: abs(found[0] - position))[1] if named else ""
+
+
+def _casualty_counts(text: str) -> list[tuple[Figure, str]]:
+    """Each figure of the text with the outcome it counts ('' when none is named); "zwei Tage nach dem Feuer" is a
+    span of time, not a count of anyone."""
+    found = []
+    for sentence in split_sentences(text):
+        part = text[sentence.start:sentence.end]
+        for f in figures(part):
+            following = words(part[f.start + len(f.written):])[:1]
+            if not (following and fold(following[0]) in CALENDAR_NOUNS):
+                found.append((f, _outcome_near(part, f.start)))
+    return found
+
+
+def other_outcome(claim: str, passage_text: str) -> tuple[str, str, str] | None:
+    """A casualty figure the passage gives for another outcome: "17 people died" where the passage's 17 are injured.
+    Returns the claim's figure, what the claim says it counts, and what the passage says."""
+    in_passage = _casualty_counts(passage_text)
+    for claimed, said in _casualty_counts(claim):
+        stated = {outcome for f, outcome in in_passage if f.value == claimed.value and outcome}
+        if said and stated and said not in stated:
+            return claimed.written, said, sorted(stated)[0]
+    return None
 
 
 def _shared_stems(a: set[str], b: set[str]) -> int:
@@ -314,6 +404,10 @@ class CitationChecker:
                       if s.start == evidence.sentence.start), 0.0)
         if missing_numbers:
             return SentenceCheck(False, support, f"number {missing_numbers[0]} is not in passage [{evidence.n}]", span)
+        miscounted = other_outcome(claim, evidence.passage.text)
+        if miscounted:
+            figure, claimed, stated = miscounted
+            return SentenceCheck(False, support, f"passage [{evidence.n}] gives {figure} {stated}, not {claimed}", span)
         misquoted = misquotations(claim, f"{evidence.article.title}. {evidence.passage.text}", question)
         if misquoted:
             return SentenceCheck(False, support, f"the words quoted as “{misquoted[0]}” are not in passage "
@@ -478,9 +572,9 @@ SAME_REPORT = 0.35
 SAME_COUNT_WORDS = 1
 
 
-def claimed_figures(claim: str, question: str) -> set[int]:
-    """The counts and amounts a claim states that its question did not: not years, not 0 or 1."""
-    return {v for v in numbers_in(claim) - numbers_in(question) if v > 1 and not _is_year(v)}
+def claimed_figures(claim: str, question: str) -> set[float]:
+    """The counts and amounts a claim states that its question did not."""
+    return {f.value for f in figures(claim)} - {f.value for f in figures(question)}
 
 
 def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evidence: Sequence[Evidence],
@@ -497,14 +591,16 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
     cited_titles = {fold(w) for e in cited for w in words(e.article.title)}
     found: dict[str, tuple[float, int]] = {}  # per article, the sentence most like the cited one
     for other in evidence:
-        if other.article.id in cited_articles or other.n not in vectors or numbers_in(other.sentence.text) & claimed:
+        if other.article.id in cited_articles or other.n not in vectors\
+                or {f.value for f in figures(other.sentence.text)} & claimed:
             continue  # the same article, or a sentence that gives the claimed figure too
         alike = max((float(vectors[other.n] @ vectors[e.n]) for e in cited if e.n in vectors), default=0.0)
         if alike < SAME_REPORT or alike <= found.get(other.article.id, (0.0, 0))[0]:
             continue
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
-        if any(f.value not in claimed and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
+        if any(f.value not in claimed and f.unit == a.unit
+               and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
                for f in figures(other.sentence.text) for a in anchors):
             found[other.article.id] = (alike, other.n)
     return sorted(n for _, n in found.values())
@@ -538,7 +634,7 @@ def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, e
                                       vectors)
         for n in s.differs:
             e = next(c for c in candidates if c.n == n)
-            listed.setdefault(n, citation_for(e, e.sentence.start, e.sentence.end))
+            listed.setdefault(n, replace(citation_for(e, e.sentence.start, e.sentence.end), other_figure=True))
     return list(listed.values())
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .config import Settings, set_offline_environment
+from .types import OTHER_FIGURE_LABEL
 
 set_offline_environment()
 
@@ -194,7 +195,9 @@ def render_answer(answer) -> None:
     _print_sentences(answer.sentences)
     out.print()
     for c in answer.citations:
-        out.print(f"[{c.n}] {c.title} [dim]({c.article_id}, {c.published or 'undated'})[/dim]", highlight=False)
+        label = f"[yellow]({OTHER_FIGURE_LABEL})[/yellow] " if c.other_figure else ""
+        out.print(f"[{c.n}] {label}{escape(c.title)} [dim]({c.article_id}, {c.published or 'undated'})[/dim]",
+                  highlight=False)
         out.print(f"    “{c.quote}”", highlight=False)
     out.print(f"[dim]{answer.backend}:{answer.model}, {answer.timings.get('total', 0):.1f}s[/dim]")
 

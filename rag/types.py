@@ -115,6 +115,13 @@ class Citation:
     published: str = ""
     language: str = ""
     url: str = ""
+    # listed only because another article gives a different figure than the answer (AnswerSentence.differs): it backs
+    # no sentence, and the reader must not take it for a source
+    other_figure: bool = False
+
+
+# how a citation listed only for its differing figure is labelled on the page, in the CLI and in exports
+OTHER_FIGURE_LABEL = "another article's figure, not a source of the answer"
 
 
 @dataclass

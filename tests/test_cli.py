@@ -119,11 +119,17 @@ def test_a_held_back_draft_is_listed_with_what_held_up_and_why():
 
 def test_a_sentence_whose_figure_another_article_gives_differently_says_so():
     from rag.cli import out, render_answer
-    from rag.types import Answer, AnswerSentence
+    from rag.types import Answer, AnswerSentence, Citation
+
+    def cited(n, other_figure=False):
+        return Citation(n=n, article_id=f"a{n}", title=f"Bericht {n}", passage_id=f"a{n}#0", text="…", start=0, end=1,
+                        quote=f"Quote {n}", other_figure=other_figure)
 
     answer = Answer(question="Wie viele?", answer="17 Menschen wurden verletzt [1] (…: [2]).", refused=False,
-                    backend="llamacpp", model="m", citations=[],
+                    backend="llamacpp", model="m", citations=[cited(1), cited(2, other_figure=True)],
                     sentences=[AnswerSentence("17 Menschen wurden verletzt.", [1], True, differs=[2])])
     with out.capture() as captured:
         render_answer(answer)
     assert "17 Menschen wurden verletzt. [1] ✓ ⚠ another article gives a different figure: [2]" in captured.get()
+    assert "[1] Bericht 1 (a1, undated)" in captured.get()
+    assert "[2] (another article's figure, not a source of the answer) Bericht 2 (a2, undated)" in captured.get()

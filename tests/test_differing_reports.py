@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rag.cite import differing_reports, figures
+from rag.cite import differing_reports, figures, other_outcome
 from rag.ingest import ingest
 from tests.fake_ollama import FakeOllama
 from tests.test_ollama import ask_through
@@ -40,6 +40,26 @@ def test_figures_are_counts_with_what_they_count_not_dates_or_ranks():
         80, 300]
 
 
+def test_amounts_are_read_as_written_in_either_language():
+    assert [(f.value, f.unit) for f in figures("Die Polizei schätzt den Schaden auf 2,8 Millionen Euro.")] == [
+        (2_800_000, "euro")]
+    assert [f.value for f in figures("damage of 2.8 million euros")] == [2_800_000]
+    # a separator before three digits groups them: the same amount, and "2.000" is a count, not a year
+    assert figures("1,5 Millionen Besucher")[0].value == figures("1.500.000 visitors")[0].value == 1_500_000
+    assert [f.value for f in figures("Rund 2.000 Besucher kamen, 2000 waren erwartet.")] == [2000]
+    assert figures("drei Millionen Menschen")[0].written == "drei Millionen"  # "Millionen" is not a figure of its own
+
+
+def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
+    passage = "Zwei Tage nach dem Feuer ist die Zahl der Verletzten auf 17 gestiegen. Zwei Menschen starben."
+    assert other_outcome("In the fire, 17 people died.", passage) == ("17", "dead", "injured")
+    assert other_outcome("The death toll rose to 17.", passage) == ("17", "dead", "injured")
+    assert other_outcome("The number of injured rose to 17.", passage) is None
+    assert other_outcome("Two people were killed and 17 injured.", passage) is None  # each in its own clause
+    assert other_outcome("Two people were injured.", passage) == ("Two", "injured", "dead")
+    assert other_outcome("About 17 firefighters were deployed.", passage) is None  # not a casualty count
+
+
 def ask_citing(settings, question, cited_text, claim, *alternatives, prompts=None):
     """Ask through a fake Ollama whose answer cites the shown line holding cited_text (or the first alternative
     (cited_text, claim) that is shown)."""
@@ -66,6 +86,7 @@ def test_an_answer_that_states_one_figure_says_that_another_article_gives_anothe
     assert sentence.supported and sentence.citations == [1] and sentence.differs == [2]
     cited, other = answer.citations
     assert cited.article_id == "brand-spaeterer-bericht" and other.article_id == "brand-erster-bericht"
+    assert not cited.other_figure and other.other_figure  # labelled: it backs no sentence
     assert "neun Menschen verletzt" in other.quote or "Neun Verletzte" in other.quote
     assert answer.answer == ("Die Zahl der Verletzten ist auf 14 gestiegen [1] "
                              "(ein anderer Artikel nennt eine andere Zahl: [2]).")
@@ -103,3 +124,36 @@ def test_the_other_report_is_found_beyond_the_evidence_the_model_was_shown(two_r
     cited, other = answer.citations
     assert sentence.citations == [1] and sentence.differs == [2]
     assert {cited.article_id, other.article_id} == {"brand-erster-bericht", "brand-spaeterer-bericht"}
+
+
+def test_a_count_of_the_injured_given_as_deaths_is_not_verified(two_reports):
+    answer = ask_citing(two_reports, "Wie viele Menschen starben beim Brand der Papierfabrik?",
+                        "auf 14 gestiegen", "Beim Brand der Papierfabrik starben 14 Menschen")
+    (sentence,) = answer.sentences
+    assert not sentence.supported
+    assert "gives 14 injured, not dead" in sentence.reason
+    assert answer.refused  # the draft's only sentence is unverified: held back, not shown as an answer
+
+
+def test_a_passage_that_backs_one_sentence_and_differs_from_another_stays_a_source(two_reports):
+    """Each report's figure, each sentence citing its own: the first report's sentence is a source of the answer, not
+    only the other figure for the second sentence, so it keeps its checked quote and no label."""
+    def reply(messages):
+        user = messages[-1]["content"]
+        if messages[0]["content"].startswith("You decide whether evidence sentences") or user.startswith("Article:"):
+            return "YES"
+        first = re.search(r"^\[(\d+)\][^\n]*neun Menschen verletzt", user, flags=re.MULTILINE)
+        later = re.search(r"^\[(\d+)\][^\n]*auf 14 gestiegen", user, flags=re.MULTILINE)
+        if not (first and later):
+            return "NOT_IN_ARTICLES"
+        return (f"Beim Brand der Papierfabrik sind neun Menschen verletzt worden [{first.group(1)}]. "
+                f"Die Zahl der Verletzten ist auf 14 gestiegen [{later.group(1)}].")
+
+    answer = ask_through(FakeOllama(reply=reply), two_reports, "Wie viele Menschen wurden beim Brand verletzt?")
+    assert not answer.refused, (answer.refusal_reason, answer.sentences)
+    nine, fourteen = answer.sentences
+    assert nine.supported and fourteen.supported
+    assert nine.differs == fourteen.citations and fourteen.differs == nine.citations
+    assert len(answer.citations) == 2 and not any(c.other_figure for c in answer.citations)
+    by_n = {c.n: c for c in answer.citations}
+    assert "neun Menschen verletzt" in by_n[nine.citations[0]].quote

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import threading
@@ -399,11 +400,17 @@ def test_serve_stopped_by_sigterm_leaves_no_transcript_behind(sample_index_dir, 
 def test_a_figure_another_article_gives_differently_is_shown_with_a_link_to_it():
     answer = answer_dict(sentences=[dict(text="17 Menschen wurden verletzt.", citations=[1], supported=True, reason="",
                                          support=0.9, model_check=0.9, differs=[2])],
-                         citations=[citation(), citation(n=2, article_id="a2")])
+                         citations=[citation(), citation(n=2, article_id="a2", other_figure=True)])
     html = render.render_chat([{"question": "Wie viele?", "answer": answer}])
     assert ('(another article gives a different figure: <a class="cite-ref" href="#ev-1-2" data-target="ev-1-2" '
             'title="open citation [2]">[2]</a>)</span>.') in html
     evidence = render.render_evidence([{"question": "Wie viele?", "answer": answer}], lambda _: ARTICLE)
     assert 'id="ev-1-2"' in evidence  # the other report is listed like a citation, so the link opens it
+    # but labelled: it backs no sentence of the answer
+    labels = re.findall(r'<span class="n">\[(\d)\]</span> (<span class="role">[^<]*</span>)?', evidence)
+    assert labels == [("1", ""), ("2", '<span class="role">another article&#x27;s figure, not a source of the answer'
+                                        '</span>')]
     md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
     assert "- 17 Menschen wurden verletzt. [1] **(another article gives a different figure: [2])**" in md
+    assert "[2] *(another article's figure, not a source of the answer)* **" in md
+    assert "[1] **" in md

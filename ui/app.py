@@ -61,6 +61,8 @@ CSS = """
 .badge-unverified { background: #fdecea; color: #a93226; border: 1px solid #e6b0aa; }
 .badge-weak { background: #fef9e7; color: #7d6608; border: 1px solid #f7dc6f; }
 .differs { color: #7d6608; font-size: .9em; }
+.citation .role { font-size: .75em; font-weight: 600; color: #7d6608; background: #fef9e7; border: 1px solid #f7dc6f;
+                  border-radius: .3em; padding: 0 .35em; }
 .badge-refused { background: #fef5e7; color: #9a5b00; border: 1px solid #f5cba7; }
 #nr-chat .refusal .reason { font-size: .85em; color: var(--body-text-color-subdued); margin-top: .25rem; }
 a.cite-ref { font-size: .75em; font-weight: 600; text-decoration: none; margin-left: .15em; cursor: pointer;

@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rag.types import OTHER_FIGURE_LABEL
+
 # An article lookup: article id -> full cleaned text (offsets point into it), or None if it is gone from the index.
 ArticleText = Callable[[str], "str | None"]
 
@@ -167,7 +169,7 @@ def render_chat(turns: Sequence[Mapping[str, Any]]) -> str:
 # --- evidence panel ------------------------------------------------------------------------------------------------
 
 def render_citation(citation: Mapping[str, Any], turn: int, article_text: ArticleText, *, kind: str = "ev",
-                    open_: bool = False) -> str:
+                    open_: bool = False, label: str = "") -> str:
     n = citation["n"]
     anchor = cite_anchor(turn, n, kind)
     lang = esc(citation.get("language") or "")
@@ -190,9 +192,11 @@ def render_citation(citation: Mapping[str, Any], turn: int, article_text: Articl
         full_html = (f'<details class="full-article" data-mark="{mark_id}"><summary>Open the whole article at this '
                      f'passage</summary><div class="article-text"{lang_attr}>'
                      f'{highlight(full, article_span(citation, full), mark_id)}</div></details>')
+    role = f'<span class="role">{esc(label)}</span> ' if label else ""
     return (
         f'<details class="citation" id="{anchor}"{" open" if open_ else ""}>'
-        f'<summary><span class="n">[{n}]</span> <span class="title"{lang_attr}>{esc(citation.get("title"))}</span>'
+        f'<summary><span class="n">[{n}]</span> {role}'
+        f'<span class="title"{lang_attr}>{esc(citation.get("title"))}</span>'
         f'<span class="snippet"{lang_attr}>{esc(snippet)}</span></summary>'
         f'<div class="cmeta">{meta} · <code>{esc(citation.get("article_id"))}</code>{link}</div>'
         f'<blockquote class="passage"{lang_attr}>{passage_html}</blockquote>'
@@ -232,7 +236,8 @@ def render_evidence(turns: Sequence[Mapping[str, Any]], article_text: ArticleTex
                 inner.append('<div class="unverified-list"><p>Unverified sentences:</p><ul>'
                              + "".join(f'<li>“{esc(s["text"])}” — {esc(s.get("reason"))}</li>' for s in unverified)
                              + "</ul></div>")
-            inner += [render_citation(c, turn, article_text, open_=newest and c["n"] == 1)
+            inner += [render_citation(c, turn, article_text, open_=newest and c["n"] == 1,
+                                      label=OTHER_FIGURE_LABEL if c.get("other_figure") else "")
                       for c in answer.get("citations") or []]
             if not answer.get("citations"):
                 inner.append("<p>No citations.</p>")
@@ -291,7 +296,8 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
             sources = answer.get("citations") or []
         for c in sources:
             meta = ", ".join(x for x in (c.get("source"), c.get("published"), c.get("language")) if x)
-            lines.append(f"[{c['n']}] **{c.get('title', '')}** ({meta}; id `{c.get('article_id', '')}`"
+            label = f"*({OTHER_FIGURE_LABEL})* " if c.get("other_figure") else ""
+            lines.append(f"[{c['n']}] {label}**{c.get('title', '')}** ({meta}; id `{c.get('article_id', '')}`"
                          f"{'; ' + c['url'] if c.get('url') else ''})")
             quote = (c.get("quote") or "").replace("\n", " ")
             lines += [f"> {quote}", ""]
