@@ -225,7 +225,8 @@ def other_outcome(claim: str, passage_text: str) -> tuple[str, str, str] | None:
     for claimed, said in _casualty_counts(claim):
         stated = {outcome for f, outcome in in_passage if f.value == claimed.value and outcome}
         if said and stated and said not in stated:
-            return claimed.written, said, sorted(stated)[0]
+            written = claimed.written.lower() if claimed.written[0].isalpha() else claimed.written
+            return written, said, sorted(stated)[0]
     return None
 
 
@@ -247,6 +248,12 @@ def question_labels(question: str, claim: str) -> set[int]:
     return found
 
 
+# German capitalises every noun; one derived with these endings ("Verwendung", "Ungleichheit", "Wissenschaft") names
+# no one. Whether the passage backs it is the word alignment's to check, as for any other word.
+# ("Samsung" is not one: -ung needs five letters before it)
+GERMAN_COMMON_NOUN = re.compile(r"[a-z]{5}ung(?:en)?$|[a-z]{4}(?:heit|heiten|keit|keiten|schaft|schaften|nis|nisse|nissen)$")
+
+
 def names_in(text: str) -> set[str]:
     """Capitalised words: names, places, organisations. The first word counts too unless it is a function word
     ("The", "Er"): an invented subject ("Hadrian gave ...") is the worst kind of invented name."""
@@ -257,7 +264,7 @@ def names_in(text: str) -> set[str]:
         bare = re.sub(r"['’]s$", "", token)
         if not bare[:1].isupper() or len(bare) < 3 or bare.lower() in TRANSLATED_WORDS or fold(bare) in CALENDAR_NOUNS:
             continue
-        if i == 0 and bare.lower() in stop:
+        if i == 0 and bare.lower() in stop or GERMAN_COMMON_NOUN.search(fold(bare)):
             continue
         found.add(fold(bare))
     return found
@@ -284,8 +291,10 @@ def _spelled_alike(term: str, passage_words: set[str]) -> bool:
     return False
 
 
-# text in quotation marks, in the styles English and German answers use; single quotes are left alone (apostrophes)
-QUOTED = re.compile(r'"([^"]+)"|“([^”“]+)[”“]|„([^“”"]+)[“”"]|«([^»]+)»|»([^«]+)«')
+# text in quotation marks, in the styles English and German answers use; single quotes are left alone (apostrophes).
+# A straight quote opens only before a word and after none, so inch marks (12" and 15") are not a quotation; a quote
+# inside a German quote is matched on its own.
+QUOTED = re.compile(r'(?<![\w"])"(?=\S)([^"]+?)(?<=\S)"(?!\w)|“([^”“]+)[”“]|„([^„“”"]+)[“”"]|«([^»]+)»|»([^«]+)«')
 ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.|\[(?:…|\.\.\.)\])\s*")
 
 
@@ -407,8 +416,10 @@ class CitationChecker:
         miscounted = other_outcome(claim, evidence.passage.text)
         if miscounted:
             figure, claimed, stated = miscounted
-            return SentenceCheck(False, support, f"passage [{evidence.n}] gives {figure} {stated}, not {claimed}", span)
-        misquoted = misquotations(claim, f"{evidence.article.title}. {evidence.passage.text}", question)
+            return SentenceCheck(False, support, f"passage [{evidence.n}] counts {figure} {stated}, not {claimed}", span)
+        # the title and the publication's name count as its words too ("the "Rundschau" reported")
+        misquoted = misquotations(
+            claim, f"{evidence.article.title}. {evidence.article.source}. {evidence.passage.text}", question)
         if misquoted:
             return SentenceCheck(False, support, f"the words quoted as “{misquoted[0]}” are not in passage "
                                                  f"[{evidence.n}] word for word", span)

@@ -1,5 +1,5 @@
-from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, misquotations, normalise_markers,
-                      number_in_order, numbers_in, split_answer)
+from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, misquotations, names_in, normalise_markers,
+                      number_in_order, numbers_in, quotations, split_answer)
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
 from rag.retrieve import Retriever
@@ -138,6 +138,9 @@ def test_a_number_that_names_what_the_question_asks_about_is_not_the_claims_to_p
 
 
 def test_german_nouns_from_the_question_are_not_invented_names(sample_settings):
+    # a derived German noun names no one, wherever it comes from; a name with a like ending still counts
+    assert names_in("Die Ungleichheit wird durch die Verwendung von Klassen beschrieben.") == {"klassen"}
+    assert names_in("Samsung und Jung Kim trafen sich.") == {"samsung", "jung", "kim"}
     question = "Welches Angebot machten die USA der Ukraine?"
     evidence, checker = evidence_for(sample_settings, question)
     n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
@@ -364,6 +367,9 @@ def test_quotation_marks_promise_the_sources_own_words():
     assert misquotations("Die Einheit wurde „die Tesla-Einheit“ genannt.", source,
                          question="Was wurde „die Tesla-Einheit“ genannt?") == []
     assert misquotations("It's the union's 'plan'.", source) == []
+    assert misquotations('It comes as a 12" and a 15" model.', source) == []  # inch marks
+    # a quote inside a German quote is looked up on its own
+    assert quotations("Sie sagte: „Er nannte es „verrückt“ und ging.“") == ["verrückt"]
     # a question that only uses the words, unquoted, does not exempt them: that is how a model confirms a leading quote
     assert misquotations("Die Gewerkschaft nannte den Plan „eine Katastrophe“.", source,
                          question="Hat die Gewerkschaft den Plan eine Katastrophe genannt?") == ["eine Katastrophe"]

@@ -56,7 +56,7 @@ def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
     assert other_outcome("The death toll rose to 17.", passage) == ("17", "dead", "injured")
     assert other_outcome("The number of injured rose to 17.", passage) is None
     assert other_outcome("Two people were killed and 17 injured.", passage) is None  # each in its own clause
-    assert other_outcome("Two people were injured.", passage) == ("Two", "injured", "dead")
+    assert other_outcome("Two people were injured.", passage) == ("two", "injured", "dead")
     assert other_outcome("About 17 firefighters were deployed.", passage) is None  # not a casualty count
 
 
@@ -131,7 +131,7 @@ def test_a_count_of_the_injured_given_as_deaths_is_not_verified(two_reports):
                         "auf 14 gestiegen", "Beim Brand der Papierfabrik starben 14 Menschen")
     (sentence,) = answer.sentences
     assert not sentence.supported
-    assert "gives 14 injured, not dead" in sentence.reason
+    assert "passage [1] counts 14 injured, not dead" in sentence.reason
     assert answer.refused  # the draft's only sentence is unverified: held back, not shown as an answer
 
 
