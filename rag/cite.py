@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .embed import Embedder
-from .language import STOPWORDS, WORD_RE, content_words, fold, words
+from .language import STOPWORDS, WORD_RE, content_words, detect_language, fold, words
 from .lexical import word_stems
 from .split import split_sentences
 from .types import AnswerSentence, Citation, Evidence, EvidenceSentence, RetrievedPassage
@@ -107,8 +107,21 @@ UNITS = {
     "euro": "euro", "euros": "euro", "eur": "euro", "dollar": "dollar", "dollars": "dollar", "usd": "dollar",
     "pfund": "pound", "pound": "pound", "pounds": "pound", "gbp": "pound", "prozent": "percent", "percent": "percent",
     "kilometer": "km", "kilometern": "km", "kilometres": "km", "kilometers": "km", "km": "km", "meter": "m",
-    "metern": "m", "metres": "m", "meters": "m", "tonnen": "t", "tonnes": "t", "tons": "t",
+    "metern": "m", "metres": "m", "meters": "m", "tonnen": "t", "tonnes": "t", "tons": "t", "us-dollar": "dollar",
+    "pct": "percent",
 }
+UNIT_SIGNS = {"%": "percent", "€": "euro", "$": "dollar", "£": "pound"}
+
+
+def _unit(sentence: str, start: int, end: int) -> str:
+    """What the figure at sentence[start:end] is measured in: "4,5 Mio. €", "€4.5 million", "20 per cent"."""
+    sign = re.match(r"\.?\s*([%€$£])", sentence[end:]) or re.search(r"([€$£])\s*$", sentence[:start])
+    if sign:
+        return UNIT_SIGNS[sign.group(1)]
+    after = [fold(w) for w in words(sentence[end:end + 25])][:2]
+    if after == ["per", "cent"]:
+        return "percent"
+    return UNITS.get(after[0], "") if after else ""
 
 
 @dataclass
@@ -163,15 +176,16 @@ def figures(sentence: str, reach: int = 50) -> list[Figure]:
                 continue
         else:
             value = NUMBER_WORDS.get(fold(token))
-        if value is None or value <= 1:  # "one of", "ein", "größer als 1": not a count
+        if value is None:
             continue
-        following = list(WORD_RE.finditer(sentence, m.end(), m.end() + 30))[:2]
-        following_words = [fold(w.group(0)) for w in following]
-        if following_words and following_words[0] in SCALES:
-            value *= SCALES[following_words[0]]
-            scaled_to = following[0].end()
-        written = sentence[m.start():scaled_to if scaled_to > m.start() else m.end()]
-        unit = next((UNITS[w] for w in following_words if w in UNITS), "")
+        following = next(WORD_RE.finditer(sentence, m.end(), m.end() + 30), None)
+        if following and fold(following.group(0)) in SCALES:
+            value *= SCALES[fold(following.group(0))]
+            scaled_to = following.end()
+        if value <= 1:  # "one of", "ein", "größer als 1": not a count; "1 Million" is
+            continue
+        end = max(scaled_to, m.end())
+        written, unit = sentence[m.start():end], _unit(sentence, m.start(), end)
         near = [w.group(0) for w in WORD_RE.finditer(sentence)
                 if w.end() > m.start() - reach and w.start() < m.end() + reach]
         context = tuple(w for w in dict.fromkeys(content_words(" ".join(near))) if len(w) >= 4 and not w.isdigit()
@@ -182,39 +196,55 @@ def figures(sentence: str, reach: int = 50) -> list[Figure]:
 
 
 # what a casualty count counts, in English and German: the figures news reports most often give, and the ones a
-# summary must never swap ("17 deaths" from "die Zahl der Verletzten … auf 17")
+# summary must never swap ("17 deaths" from "die Zahl der Verletzten … auf 17"). Matched on folded text; a phrase for
+# the dead wins over the word for the injured inside it ("tödlich verletzt", "erlag seinen Verletzungen").
 OUTCOMES = {
-    "dead": re.compile(r"dead|deaths?|died|dying|killed|kill(?:s|ing)?|fatalit\w*|tote[nr]?|tot|todes\w*"
-                       r"|toedlich\w*|starben|starb|sterben|gestorben|getoetet|umgekommen"),
-    "injured": re.compile(r"injur\w*|wounded|hurt|verletz\w*|schwerverletz\w*|leichtverletz\w*|verwundet\w*"),
-    "missing": re.compile(r"missing|vermisst\w*"),
+    "dead": re.compile(
+        r"\b(?:ums leben|leben (?:gekostet|verloren)|lost (?:their|his|her) lives?|(?:their|his|her) lives|fatally \w+"
+        r"|toedlich \w+|erlag\w* (?:ihren|seinen|ihrer|seiner) verletzung\w*|succumbed to \w+ (?:injuries|wounds)"
+        r"|shot dead|dead|deaths?|died|dying|killed|kill(?:s|ing)?|fatalit\w*|tote[nr]?|tot|todes\w*|toedlich\w*"
+        r"|starben|starb|sterben|gestorben|verstorben\w*|getoetet|toetete\w*|umgekommen|erschossen|erstochen"
+        r"|ertrunken|ertranken|drowned|perished)\b"),
+    "injured": re.compile(r"\b(?:injur\w*|wounded|hurt|hospitali[sz]ed|(?:in|to|ins) (?:hospital|krankenhaus)"
+                          r"|verletz\w*|schwerverletz\w*|leichtverletz\w*|verwundet\w*)\b"),
+    "missing": re.compile(r"\b(?:missing|vermisst\w*)\b"),
 }
-
-
-_CLAUSE_BREAK = re.compile(r"[,;:–]|\b(?:and|but|while|whereas|und|aber|sowie|während|waehrend)\b", re.IGNORECASE)
+# a comma between digits ("1,000") groups them; it does not end a clause
+_CLAUSE_BREAK = re.compile(r"(?<!\d),|,(?!\d)|[;:–]|\b(?:and|but|while|whereas|und|aber|sowie|waehrend)\b")
+# "two of the 17 injured", "drei davon schwer": a part of a count, which the verb of the sentence may or may not apply to
+_PARTITIVE = re.compile(r"\s+(?:of|von|davon|der|unter)\b", re.IGNORECASE)
 
 
 def _outcome_near(sentence: str, position: int) -> str:
     """The casualty outcome a figure counts: the one named closest to it in its clause ("Zwei starben, 17 wurden
-    verletzt"), else in its sentence ("zwölf Menschen verletzt worden, drei davon schwer"); '' when none is."""
-    breaks = [0] + [m.start() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]
-    clause = next((a, b) for a, b in zip(breaks, breaks[1:]) if a <= position < b or b == len(sentence))
-    named = [(w.start(), kind) for w in WORD_RE.finditer(sentence)
-             for kind, pattern in OUTCOMES.items() if pattern.fullmatch(fold(w.group(0)))]
-    in_clause = [(at, kind) for at, kind in named if clause[0] <= at < clause[1]]
-    return min(in_clause or named, key=lambda found: abs(found[0] - position))[1] if named else ""
+    verletzt"); when its clause names none, the one its sentence names ("zwölf Menschen verletzt worden, drei davon
+    schwer"), if the sentence names only one; else ''."""
+    text, at = fold(sentence), len(fold(sentence[:position]))
+    dead = [(m.start(), m.end(), "dead") for m in OUTCOMES["dead"].finditer(text)]
+    named = dead + [(m.start(), m.end(), kind) for kind in ("injured", "missing") for m in OUTCOMES[kind].finditer(text)
+                    if not any(start < m.end() and m.start() < end for start, end, _ in dead)]
+    clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, at)), default=0)
+    clause_end = next((m.start() for m in _CLAUSE_BREAK.finditer(text, at)), len(text))
+    in_clause = [n for n in named if clause_start <= n[0] < clause_end]
+    if in_clause:
+        return min(in_clause, key=lambda n: abs(n[0] - at))[2]
+    kinds = {kind for _, _, kind in named}
+    return kinds.pop() if len(kinds) == 1 else ""
 
 
 def _casualty_counts(text: str) -> list[tuple[Figure, str]]:
-    """Each figure of the text with the outcome it counts ('' when none is named); "zwei Tage nach dem Feuer" is a
-    span of time, not a count of anyone."""
+    """Each figure of the text with the outcome it counts ('' when none is named). Not counts of anyone: "zwei Tage
+    nach dem Feuer" (a span of time), "ein 17-Jähriger" (an age), "drei davon" (a part of another count)."""
     found = []
     for sentence in split_sentences(text):
         part = text[sentence.start:sentence.end]
         for f in figures(part):
-            following = words(part[f.start + len(f.written):])[:1]
-            if not (following and fold(following[0]) in CALENDAR_NOUNS):
-                found.append((f, _outcome_near(part, f.start)))
+            end = f.start + len(f.written)
+            following = words(part[end:])[:1]
+            if part[end:end + 1] == "-" or _PARTITIVE.match(part, end) or (
+                    following and fold(following[0]) in CALENDAR_NOUNS):
+                continue
+            found.append((f, _outcome_near(part, f.start)))
     return found
 
 
@@ -250,8 +280,10 @@ def question_labels(question: str, claim: str) -> set[int]:
 
 # German capitalises every noun; one derived with these endings ("Verwendung", "Ungleichheit", "Wissenschaft") names
 # no one. Whether the passage backs it is the word alignment's to check, as for any other word.
-# ("Samsung" is not one: -ung needs five letters before it)
-GERMAN_COMMON_NOUN = re.compile(r"[a-z]{5}ung(?:en)?$|[a-z]{4}(?:heit|heiten|keit|keiten|schaft|schaften|nis|nisse|nissen)$")
+# Only in German text ("Taichung", "Ioannis" are names); "Samsung" is not one: -ung needs five letters before it,
+# -nis a consonant ("Ergebnis", "Bündnis", not "Giannis")
+GERMAN_COMMON_NOUN = re.compile(
+    r"[a-z]{5}ung(?:en)?$|[a-z]{4}(?:heit|heiten|keit|keiten|schaft|schaften)$|[a-z]{3}[bdgmrt]nis(?:se|sen)?$")
 
 
 def names_in(text: str) -> set[str]:
@@ -259,12 +291,13 @@ def names_in(text: str) -> set[str]:
     ("The", "Er"): an invented subject ("Hadrian gave ...") is the worst kind of invented name."""
     tokens = words(text)
     stop = STOPWORDS["en"] | STOPWORDS["de"]
+    german = detect_language(text) == "de"
     found = set()
     for i, token in enumerate(tokens):
         bare = re.sub(r"['’]s$", "", token)
         if not bare[:1].isupper() or len(bare) < 3 or bare.lower() in TRANSLATED_WORDS or fold(bare) in CALENDAR_NOUNS:
             continue
-        if i == 0 and bare.lower() in stop or GERMAN_COMMON_NOUN.search(fold(bare)):
+        if i == 0 and bare.lower() in stop or german and GERMAN_COMMON_NOUN.search(fold(bare)):
             continue
         found.add(fold(bare))
     return found
@@ -292,14 +325,26 @@ def _spelled_alike(term: str, passage_words: set[str]) -> bool:
 
 
 # text in quotation marks, in the styles English and German answers use; single quotes are left alone (apostrophes).
-# A straight quote opens only before a word and after none, so inch marks (12" and 15") are not a quotation; a quote
-# inside a German quote is matched on its own.
-QUOTED = re.compile(r'(?<![\w"])"(?=\S)([^"]+?)(?<=\S)"(?!\w)|“([^”“]+)[”“]|„([^„“”"]+)[“”"]|«([^»]+)»|»([^«]+)«')
+# A straight quote opens only before a word and after none, so inch marks (12" and 15") are not a quotation. German
+# quotes („…“) are paired first, as they nest; the rest is matched on what they leave.
+QUOTED = re.compile(r'(?<![\w"])"(?=\S)([^"]+?)(?<=\S)"(?!\w)|“([^”“]+)[”“]|«([^»]+)»|»([^«]+)«')
 ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.|\[(?:…|\.\.\.)\])\s*")
 
 
 def quotations(text: str) -> list[str]:
-    return [next(g for g in m.groups() if g) for m in QUOTED.finditer(text)]
+    """Quoted passages in the order they open; a quote inside a quote is one too, and the outer one keeps its words."""
+    found: list[tuple[int, str]] = []
+    opened: list[int] = []
+    rest = list(text)
+    for i, ch in enumerate(text):
+        if ch == "„":
+            opened.append(i)
+        elif ch in "“”\"" and opened:
+            start = opened.pop()
+            found.append((start, text[start + 1:i]))
+            rest[start] = rest[i] = " "  # paired: not for the other styles below
+    found += [(m.start(), next(g for g in m.groups() if g)) for m in QUOTED.finditer("".join(rest))]
+    return [quote for _, quote in sorted(found)]
 
 
 def _same_word(quoted: str, source: str) -> bool:
@@ -401,6 +446,9 @@ class CitationChecker:
         missing_names = self._missing_names(names, passage_words)
         numbers = numbers_in(claim) - question_labels(question, claim)
         passage_numbers = numbers_in(evidence.passage.text)
+        # an amount the passage writes otherwise: "1.5 million" for "1.500.000", "2,000" for "2.000"
+        passage_amounts = {f.value for f in figures(evidence.passage.text)}
+        passage_numbers |= {n for f in figures(claim) if f.value in passage_amounts for n in numbers_in(f.written)}
         missing_numbers = sorted(
             n for n in numbers - passage_numbers
             # a decade may be written either way: "1990s" / "90er", "the 90s" / "1990er"
@@ -411,8 +459,10 @@ class CitationChecker:
         span = (evidence.sentence.start, evidence.sentence.end)  # the quote is the sentence the model cited
         focus = next((float(sims[i]) for i, s in enumerate(evidence.passage.sentences)
                       if s.start == evidence.sentence.start), 0.0)
-        if missing_numbers:
-            return SentenceCheck(False, support, f"number {missing_numbers[0]} is not in passage [{evidence.n}]", span)
+        if missing_numbers:  # named as the claim writes it: "2.5 million", not 25
+            shown = next((f.written for f in figures(claim) if missing_numbers[0] in numbers_in(f.written)),
+                         str(missing_numbers[0]))
+            return SentenceCheck(False, support, f"number {shown} is not in passage [{evidence.n}]", span)
         miscounted = other_outcome(claim, evidence.passage.text)
         if miscounted:
             figure, claimed, stated = miscounted
@@ -610,7 +660,7 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
             continue
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
-        if any(f.value not in claimed and f.unit == a.unit
+        if any(f.value not in claimed and (f.unit == a.unit or not f.unit or not a.unit)
                and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
                for f in figures(other.sentence.text) for a in anchors):
             found[other.article.id] = (alike, other.n)

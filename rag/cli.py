@@ -198,7 +198,7 @@ def render_answer(answer) -> None:
         label = f"[yellow]({OTHER_FIGURE_LABEL})[/yellow] " if c.other_figure else ""
         out.print(f"[{c.n}] {label}{escape(c.title)} [dim]({c.article_id}, {c.published or 'undated'})[/dim]",
                   highlight=False)
-        out.print(f"    “{c.quote}”", highlight=False)
+        out.print(f"    “{escape(c.quote)}”", highlight=False)
     out.print(f"[dim]{answer.backend}:{answer.model}, {answer.timings.get('total', 0):.1f}s[/dim]")
 
 

@@ -102,6 +102,15 @@ def test_decade_claim_checks_against_german_decade(sample_settings):
     assert checked.sentences[0].supported, checked.sentences[0].reason
 
 
+def test_an_amount_written_otherwise_is_the_same_number(sample_settings):
+    e = one_sentence_evidence("Im Jahr 1900 besuchten 1.500.000 Menschen die Ausstellung von Tesla.")
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checked = check_answer("In 1900, 1.5 million people visited Tesla's exhibition [1].", [e], checker)
+    assert checked.sentences[0].supported, checked.sentences[0].reason
+    wrong = check_answer("In 1900, 2.5 million people visited Tesla's exhibition [1].", [e], checker)
+    assert not wrong.sentences[0].supported and "number 2.5 million is not in passage [1]" in wrong.sentences[0].reason
+
+
 def test_a_german_year_phrase_is_not_an_invented_name(sample_settings):
     text = ("Nachdem Tesla Edisons Firma verlassen hatte, verbündete sich Tesla 1886 mit zwei Geschäftsleuten, Robert Lane "
             "und Benjamin Vail, die sich bereit erklärten, ein Elektrikunternehmen in Teslas Namen, Tesla Electric Light & "
@@ -141,6 +150,7 @@ def test_german_nouns_from_the_question_are_not_invented_names(sample_settings):
     # a derived German noun names no one, wherever it comes from; a name with a like ending still counts
     assert names_in("Die Ungleichheit wird durch die Verwendung von Klassen beschrieben.") == {"klassen"}
     assert names_in("Samsung und Jung Kim trafen sich.") == {"samsung", "jung", "kim"}
+    assert names_in("Ioannis met Giannis in Taichung.") == {"ioannis", "giannis", "taichung"}  # not German text
     question = "Welches Angebot machten die USA der Ukraine?"
     evidence, checker = evidence_for(sample_settings, question)
     n = next(e.n for e in evidence if "30-tägigen" in e.sentence.text)
@@ -368,8 +378,10 @@ def test_quotation_marks_promise_the_sources_own_words():
                          question="Was wurde „die Tesla-Einheit“ genannt?") == []
     assert misquotations("It's the union's 'plan'.", source) == []
     assert misquotations('It comes as a 12" and a 15" model.', source) == []  # inch marks
-    # a quote inside a German quote is looked up on its own
-    assert quotations("Sie sagte: „Er nannte es „verrückt“ und ging.“") == ["verrückt"]
+    # a quote inside a German quote is looked up on its own, and the outer one with its words
+    assert quotations("Sie sagte: „Er nannte es „verrückt“ und ging.“") == ["Er nannte es „verrückt“ und ging.",
+                                                                          "verrückt"]
+    assert quotations('„a“ und „b“, "c" and “d”') == ["a", "b", "c", "d"]
     # a question that only uses the words, unquoted, does not exempt them: that is how a model confirms a leading quote
     assert misquotations("Die Gewerkschaft nannte den Plan „eine Katastrophe“.", source,
                          question="Hat die Gewerkschaft den Plan eine Katastrophe genannt?") == ["eine Katastrophe"]

@@ -48,6 +48,11 @@ def test_amounts_are_read_as_written_in_either_language():
     assert figures("1,5 Millionen Besucher")[0].value == figures("1.500.000 visitors")[0].value == 1_500_000
     assert [f.value for f in figures("Rund 2.000 Besucher kamen, 2000 waren erwartet.")] == [2000]
     assert figures("drei Millionen Menschen")[0].written == "drei Millionen"  # "Millionen" is not a figure of its own
+    assert [f.value for f in figures("1 Million Euro, one million euros")] == [1_000_000, 1_000_000]
+    # the unit, written as a word or a sign, before or after
+    assert [f.unit for f in figures("2,5 %, up 2.5%, €4.5 million, 4,5 Mio. €, 2,5 Milliarden US-Dollar, "
+                                    "20 per cent, 17 Verletzte")] == [
+        "percent", "percent", "euro", "euro", "dollar", "percent", ""]
 
 
 def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
@@ -58,6 +63,29 @@ def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
     assert other_outcome("Two people were killed and 17 injured.", passage) is None  # each in its own clause
     assert other_outcome("Two people were injured.", passage) == ("two", "injured", "dead")
     assert other_outcome("About 17 firefighters were deployed.", passage) is None  # not a casualty count
+    assert other_outcome("1,000 people died.", "Zwei Menschen starben, 1.000 wurden verletzt.") == (
+        "1,000", "dead", "injured")  # the comma inside "1,000" ends no clause
+    assert other_outcome("17 people were injured.", "17 Menschen wurden tödlich verletzt.") == (
+        "17", "injured", "dead")
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("Two people died and 1,000 were injured.", "Zwei Menschen starben, 1.000 wurden verletzt."),
+    ("17 people were killed.", "Der Anschlag tötete 17 Menschen und verletzte 40."),
+    ("17 people died.", "17 Menschen kamen ums Leben, 3 wurden verletzt."),
+    ("Two people were shot dead.", "Zwei Menschen wurden erschossen, 17 verletzt."),
+    ("Two people died.", "Zwei Menschen erlagen ihren Verletzungen."),
+    ("17 people were fatally injured.", "17 Menschen wurden tödlich verletzt."),
+    ("The attack cost two people their lives.", "Zwei Tote, 17 Verletzte."),
+    # a clause that names no outcome takes its sentence's only if the sentence names one
+    ("Two people died; 17 were taken to hospital.", "Zwei Menschen starben; 17 Verletzte kamen ins Krankenhaus."),
+    ("17 people were hospitalised with injuries.", "Zwei Menschen starben; 17 wurden ins Krankenhaus gebracht."),
+    # a part of another count, an age: no judgement
+    ("Two of the 17 injured died.", "17 Menschen wurden verletzt. Zwei von ihnen starben."),
+    ("A 17-year-old died.", "Ein 17-Jähriger wurde verletzt."),
+])
+def test_ways_of_saying_who_died_and_who_was_hurt_are_not_mistaken(claim, passage):
+    assert other_outcome(claim, passage) is None
 
 
 def ask_citing(settings, question, cited_text, claim, *alternatives, prompts=None):
