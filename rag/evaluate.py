@@ -198,6 +198,9 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
                        "support": round(s.support, 3), "model_check": s.model_check, "differs": s.differs}
                       for s in answer.sentences],
         "citations": cited, "prompt_tokens": answer.prompt_tokens, "timings": answer.timings,
+        # a held-back draft's passages, for analysing refusals; not counted as citations
+        "draft_citations": [{"n": c.n, "article_id": c.article_id, "passage_id": c.passage_id, "quote": c.quote}
+                            for c in answer.closest if answer.refused and c.n in claimed],
         "answerable_yes": answer.answerable,
         "expect_refusal": expect_refusal,
     })

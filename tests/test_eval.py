@@ -188,3 +188,5 @@ def test_eval_seed_with_the_default_model(tmp_path: Path):
                    limit=2, show_progress=False)
     assert run.report["questions"] == 2 and "answers" in run.report
     assert all("answer" in r and "citations" in r for r in run.rows)
+    # a held-back draft's passages are logged apart; an answer has none
+    assert all(r["draft_citations"] == [] for r in run.rows if not r["refused"])
