@@ -256,6 +256,8 @@ class Assistant:
             if s.differs:  # the reader must see that the reports differ, also where the answer is copied
                 refs = "".join(f"[{n}]" for n in s.differs)
                 marks += f" ({localised(settings.prompts_dir, 'differs', language, refs=refs)})"
+            if not s.supported:  # a flagged sentence stays in the answer: marked, wherever the text is shown
+                marks += f" ({localised(settings.prompts_dir, 'flagged', language)})"
             body = s.text.rstrip(".!?")
             return body + marks + s.text[len(body):] if marks else s.text
 

@@ -260,6 +260,36 @@ def other_outcome(claim: str, passage_text: str) -> tuple[str, str, str] | None:
     return None
 
 
+# a claim that gives a cause or reason needs a source that gives one: two true facts joined by an invented "because"
+# ("… korrigiert, da der Betreiber den Betrieb fortsetzt") are not what the article says. Matched on folded text.
+CLAIMED_CAUSE = re.compile(
+    r"\b(?:because|due to|owing to|caused by|as a result of|led to|lead to|leads to|resulted in|(?:the )?reasons? for"
+    r"|weil|wegen|aufgrund|auf grund|verursacht\w*|infolge|deshalb|daher|deswegen|ursache\w*|\w+ursache\w*"
+    r"|grund(?:e|es)?)\b|, da\b")
+GIVEN_CAUSE = re.compile(
+    CLAIMED_CAUSE.pattern + r"|\b(?:cause[sd]?|causing|reasons?|since|as|after|dank|durch|dadurch|sodass|so dass"
+    r"|fuehrte\w*|fuehren|ausgeloest|ausloeser|zurueckzufuehren|folge|folgen|lag an|liegt an|nachdem|um\b.*\bzu)\b")
+UNKNOWN_CAUSE = re.compile(
+    r"\b(?:unklar|unbekannt|nicht bekannt|noch offen|ermittelt|wird geprueft|werden geprueft|unknown|unclear|not known"
+    r"|not yet known|under investigation|being investigated|investigating)\b")
+
+
+def unbacked_cause(claim: str, passage_text: str) -> str:
+    """Why a claim's cause or reason is not the passage's ('' when it is, or the claim gives none): the passage says
+    the cause is not known ("Die Brandursache ist noch unklar"), or names no cause at all."""
+    claim_text = fold(claim)
+    said = CLAIMED_CAUSE.search(claim_text)
+    if not said or UNKNOWN_CAUSE.search(claim_text):  # "the cause is still unclear" repeats the passage
+        return ""
+    source = fold(passage_text)
+    if any(UNKNOWN_CAUSE.search(s) and re.search(r"ursache|grund|cause|reason", s)
+           for s in re.split(r"(?<=[.!?])\s+", source)):
+        return "says the cause is not known"
+    if not GIVEN_CAUSE.search(source):
+        return f"gives no cause or reason (“{said.group(0).strip(', ')}”)"
+    return ""
+
+
 def _shared_stems(a: set[str], b: set[str]) -> int:
     """Words of a with a counterpart in b, German inflection allowed ("Verletzte" / "Verletzten")."""
     return sum(any(x == y or (len(x) >= 5 and len(y) >= 5 and x[:5] == y[:5]) for y in b) for x in a)
@@ -468,6 +498,9 @@ class CitationChecker:
             figure, claimed, stated = miscounted
             return SentenceCheck(False, support, f"passage [{evidence.n}] counts {figure} {stated}, not {claimed}", span)
         # the title and the publication's name count as its words too ("the "Rundschau" reported")
+        cause = unbacked_cause(claim, evidence.passage.text)
+        if cause:
+            return SentenceCheck(False, support, f"passage [{evidence.n}] {cause}", span)
         misquoted = misquotations(
             claim, f"{evidence.article.title}. {evidence.article.source}. {evidence.passage.text}", question)
         if misquoted:

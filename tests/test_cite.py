@@ -1,5 +1,5 @@
 from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, misquotations, names_in, normalise_markers,
-                      number_in_order, numbers_in, quotations, split_answer)
+                      number_in_order, numbers_in, quotations, split_answer, unbacked_cause)
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
 from rag.retrieve import Retriever
@@ -109,6 +109,29 @@ def test_an_amount_written_otherwise_is_the_same_number(sample_settings):
     assert checked.sentences[0].supported, checked.sentences[0].reason
     wrong = check_answer("In 1900, 2.5 million people visited Tesla's exhibition [1].", [e], checker)
     assert not wrong.sentences[0].supported and "number 2.5 million is not in passage [1]" in wrong.sentences[0].reason
+
+
+def test_a_cause_must_be_the_sources_own():
+    report = ("Nach dem Brand hat die Polizei ihre Bilanz korrigiert. Die Zahlen vom Morgen seien vorläufig gewesen. "
+              "Der Betreiber will den Betrieb an einem anderen Standort fortsetzen. Die Brandursache ist noch unklar.")
+    # two facts of the article, joined by a "because" it never states
+    assert unbacked_cause("Die Polizei korrigierte ihre Bilanz, da der Betreiber den Betrieb fortsetzen will.",
+                          "Nach dem Brand hat die Polizei ihre Bilanz korrigiert. Der Betreiber will den Betrieb "
+                          "an einem anderen Standort fortsetzen.") == "gives no cause or reason (“da”)"
+    assert unbacked_cause("The fire was caused by a faulty charger.", report) == "says the cause is not known"
+    assert unbacked_cause("The cause of the fire is still unclear.", report) == ""  # says what the passage says
+    assert unbacked_cause("Tesla left Edison because he was not paid.", "Tesla verließ Edison, da er nicht bezahlt "
+                                                                        "wurde.") == ""
+    assert unbacked_cause("Tesla left Edison in 1885.", "Tesla verließ Edison 1885.") == ""  # no cause claimed
+
+
+def test_an_invented_cause_is_flagged_in_the_check(sample_settings):
+    e = one_sentence_evidence("Tesla verließ 1885 die Firma von Edison. Er gründete danach ein eigenes Unternehmen.")
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checked = check_answer("Tesla left Edison's company in 1885 because he wanted to found his own company [1].", [e],
+                           checker)
+    assert not checked.sentences[0].supported
+    assert checked.sentences[0].reason == "passage [1] gives no cause or reason (“because”)"
 
 
 def test_a_german_year_phrase_is_not_an_invented_name(sample_settings):

@@ -158,6 +158,9 @@ def test_a_draft_with_half_its_sentences_flagged_is_refused_and_the_share_is_a_s
     shown = ask_through(FakeOllama(reply=reply), sample_settings.with_overrides(min_verified_share=0.0), question)
     assert not shown.refused, shown.refusal_reason
     assert [s.supported for s in shown.sentences] == [True, False] and shown.sentences[1].reason
+    # the flag travels with the answer text, which a tool may show or copy without the sentence list
+    assert shown.answer == ("The US offered Ukraine a 30-day ceasefire [1]. Russia rejected the offer the same evening "
+                            "[1] (unverified: the passage it cites does not back it).")
 
 
 def test_a_draft_that_only_repeats_the_question_is_refused_without_asking_the_check(sample_settings):
