@@ -281,13 +281,11 @@ def unbacked_cause(claim: str, passage_text: str) -> str:
     said = CLAIMED_CAUSE.search(claim_text)
     if not said or UNKNOWN_CAUSE.search(claim_text):  # "the cause is still unclear" repeats the passage
         return ""
-    source = fold(passage_text)
-    if any(UNKNOWN_CAUSE.search(s) and re.search(r"ursache|grund|cause|reason", s)
-           for s in re.split(r"(?<=[.!?])\s+", source)):
-        return "says the cause is not known"
-    if not GIVEN_CAUSE.search(source):
-        return f"gives no cause or reason (“{said.group(0).strip(', ')}”)"
-    return ""
+    sentences = re.split(r"(?<=[.!?])\s+", fold(passage_text))
+    unknown = [s for s in sentences if UNKNOWN_CAUSE.search(s) and re.search(r"ursache|grund|cause|reason", s)]
+    if any(GIVEN_CAUSE.search(s) for s in sentences if s not in unknown):
+        return ""  # a cause of something; whether it is the claim's is left to the other checks
+    return "says the cause is not known" if unknown else f"gives no cause or reason (“{said.group(0).strip(', ')}”)"
 
 
 def _shared_stems(a: set[str], b: set[str]) -> int:

@@ -120,6 +120,9 @@ def test_a_cause_must_be_the_sources_own():
                           "an einem anderen Standort fortsetzen.") == "gives no cause or reason (“da”)"
     assert unbacked_cause("The fire was caused by a faulty charger.", report) == "says the cause is not known"
     assert unbacked_cause("The cause of the fire is still unclear.", report) == ""  # says what the passage says
+    # an unknown cause of one thing does not hide a cause the passage gives for another
+    assert unbacked_cause("The bus left the road because of black ice.", "Die Brandursache ist noch unklar. Der Bus "
+                          "kam wegen Glätte von der Straße ab.") == ""
     assert unbacked_cause("Tesla left Edison because he was not paid.", "Tesla verließ Edison, da er nicht bezahlt "
                                                                         "wurde.") == ""
     assert unbacked_cause("Tesla left Edison in 1885.", "Tesla verließ Edison 1885.") == ""  # no cause claimed
