@@ -267,8 +267,8 @@ CLAIMED_CAUSE = re.compile(
     r"|weil|wegen|aufgrund|auf grund|verursacht\w*|infolge|deshalb|daher|deswegen|ursache\w*|\w+ursache\w*"
     r"|grund(?:e|es)?)\b|, da\b")
 GIVEN_CAUSE = re.compile(
-    CLAIMED_CAUSE.pattern + r"|\b(?:cause[sd]?|causing|reasons?|since|as|after|dank|durch|dadurch|sodass|so dass"
-    r"|fuehrte\w*|fuehren|ausgeloest|ausloeser|zurueckzufuehren|folge|folgen|lag an|liegt an|nachdem|um\b.*\bzu)\b")
+    CLAIMED_CAUSE.pattern + r"|\b(?:cause[sd]?|causing|reasons?|dank|dadurch|sodass|so dass|fuehrte\w*|fuehren"
+    r"|ausgeloest|ausloeser|zurueckzufuehren|folge|folgen|lag an|liegt an|therefore|thus|hence|so that)\b")
 UNKNOWN_CAUSE = re.compile(
     r"\b(?:unklar|unbekannt|nicht bekannt|noch offen|ermittelt|wird geprueft|werden geprueft|unknown|unclear|not known"
     r"|not yet known|under investigation|being investigated|investigating)\b")

@@ -126,6 +126,9 @@ def test_a_cause_must_be_the_sources_own():
     assert unbacked_cause("Tesla left Edison because he was not paid.", "Tesla verließ Edison, da er nicht bezahlt "
                                                                         "wurde.") == ""
     assert unbacked_cause("Tesla left Edison in 1885.", "Tesla verließ Edison 1885.") == ""  # no cause claimed
+    # "durch" (by, through) names a means, not a reason: an explanation the model adds is not backed by it
+    assert unbacked_cause("This is because a computer can perform these operations.",
+                          "Solche Probleme werden durch Algorithmen gelöst.") == "gives no cause or reason (“because”)"
 
 
 def test_an_invented_cause_is_flagged_in_the_check(sample_settings):
