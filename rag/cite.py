@@ -110,6 +110,10 @@ UNITS = {
     "metern": "m", "metres": "m", "meters": "m", "tonnen": "t", "tonnes": "t", "tons": "t", "us-dollar": "dollar",
     "pct": "percent",
 }
+# "ein Mensch", "one person": the one count that a word for "a" gives; "ein Plan", "one of them" give none
+ONE_WORDS = {"one", "a", "an", "ein", "eine", "einer", "eins"}
+ONE_PERSON = {"person", "man", "woman", "child", "mensch", "person", "mann", "frau", "kind", "todesopfer", "toter",
+              "tote", "toten", "verletzter", "verletzte", "verletzten", "feuerwehrmann", "passagier", "passenger", "firefighter"}
 UNIT_SIGNS = {"%": "percent", "€": "euro", "$": "dollar", "£": "pound"}
 
 
@@ -131,6 +135,17 @@ class Figure:
     near: tuple[str, ...]  # content words around it, as written: what it counts ("zwölf Menschen verletzt")
     unit: str = ""  # "euro", "percent", ...: what it is measured in, when it says
     start: int = 0  # where it stands in the sentence
+    scale: float = 1  # "Millionen", "Mio.", "billion": 1e6, 1e6, 1e9
+
+    def same_kind(self, other: "Figure") -> bool:
+        """Could both measure the same thing? The same unit; or one leaves it out ("auf 4,5 Millionen geschätzt"
+        after "2,8 Millionen Euro"), but then both are scaled amounts or both plain counts: "30 Mio. GBP" and "drei
+        Kanäle" are not."""
+        if self.unit and other.unit:
+            return self.unit == other.unit
+        if self.scale > 1 and other.scale > 1:
+            return True
+        return self.scale == other.scale == 1 and not self.unit and not other.unit
 
     @property
     def context(self) -> set[str]:
@@ -176,14 +191,18 @@ def figures(sentence: str, reach: int = 50) -> list[Figure]:
                 continue
         else:
             value = NUMBER_WORDS.get(fold(token))
+        following = next(WORD_RE.finditer(sentence, m.end(), m.end() + 30), None)
+        scale = 1.0
+        if value is None and fold(token) in ONE_WORDS and following and fold(following.group(0)) in ONE_PERSON:
+            value = 1  # "ein Mensch starb": a count of one, which "zwei Menschen" contradicts
         if value is None:
             continue
-        following = next(WORD_RE.finditer(sentence, m.end(), m.end() + 30), None)
         if following and fold(following.group(0)) in SCALES:
-            value *= SCALES[fold(following.group(0))]
+            scale = SCALES[fold(following.group(0))]
+            value *= scale
             scaled_to = following.end()
-        if value <= 1:  # "one of", "ein", "größer als 1": not a count; "1 Million" is
-            continue
+        if value < 1 or value == 1 and not (following and fold(following.group(0)) in ONE_PERSON | SCALES.keys()):
+            continue  # "one of", "ein", "größer als 1": not a count; "1 Million" and "one person" are
         end = max(scaled_to, m.end())
         written, unit = sentence[m.start():end], _unit(sentence, m.start(), end)
         near = [w.group(0) for w in WORD_RE.finditer(sentence)
@@ -191,7 +210,7 @@ def figures(sentence: str, reach: int = 50) -> list[Figure]:
         context = tuple(w for w in dict.fromkeys(content_words(" ".join(near))) if len(w) >= 4 and not w.isdigit()
                         and fold(w) not in NUMBER_WORDS and fold(w) not in _MONTHS and fold(w) not in SCALES
                         and fold(w) not in UNITS)
-        out.append(Figure(round(value, 6), written, context, unit, m.start()))
+        out.append(Figure(round(value, 6), written, context, unit, m.start(), scale))
     return out
 
 
@@ -681,21 +700,26 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
         return []
     cited_articles = {e.article.id for e in cited}
     cited_titles = {fold(w) for e in cited for w in words(e.article.title)}
-    found: dict[str, tuple[float, int]] = {}  # per article, the sentence most like the cited one
+    # per article and claimed figure, the sentence most like the cited one: "ein Mensch starb, 16 verletzt" may
+    # differ from one article in both its dead and its injured
+    found: dict[tuple[str, float], tuple[float, int]] = {}
     for other in evidence:
         if other.article.id in cited_articles or other.n not in vectors\
                 or {f.value for f in figures(other.sentence.text)} & claimed:
             continue  # the same article, or a sentence that gives the claimed figure too
         alike = max((float(vectors[other.n] @ vectors[e.n]) for e in cited if e.n in vectors), default=0.0)
-        if alike < SAME_REPORT or alike <= found.get(other.article.id, (0.0, 0))[0]:
+        if alike < SAME_REPORT:
             continue
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
-        if any(f.value not in claimed and (f.unit == a.unit or not f.unit or not a.unit)
-               and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
-               for f in figures(other.sentence.text) for a in anchors):
-            found[other.article.id] = (alike, other.n)
-    return sorted(n for _, n in found.values())
+        for a in anchors:
+            key = (other.article.id, a.value)
+            if alike > found.get(key, (0.0, 0))[0] and any(
+                    f.value not in claimed and f.same_kind(a)
+                    and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
+                    for f in figures(other.sentence.text)):
+                found[key] = (alike, other.n)
+    return sorted({n for _, n in found.values()})
 
 
 def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, evidence: Sequence[Evidence],

@@ -53,6 +53,16 @@ def test_amounts_are_read_as_written_in_either_language():
     assert [f.unit for f in figures("2,5 %, up 2.5%, €4.5 million, 4,5 Mio. €, 2,5 Milliarden US-Dollar, "
                                     "20 per cent, 17 Verletzte")] == [
         "percent", "percent", "euro", "euro", "dollar", "percent", ""]
+    # what may count the same thing: an amount whose unit a later sentence leaves out, not a sum against a count
+    first = lambda text: figures(text)[0]  # noqa: E731
+    assert first("auf 4,5 Millionen geschätzt").same_kind(first("2,8 Millionen Euro"))
+    assert first("17 Verletzte").same_kind(first("zwölf Menschen verletzt"))
+    assert not first("30 Mio. GBP").same_kind(first("drei Kanäle"))
+    assert not first("2,5 %").same_kind(first("17 Verletzte"))
+    # "ein Mensch" is a count of one; "ein Plan" and "one of them" are none
+    assert [(f.value, f.written) for f in figures("Demnach starb ein Mensch, 16 Personen wurden verletzt.")] == [
+        (1, "ein"), (16, "16")]
+    assert figures("Ein Plan sieht einen Mann vor, one of them said.") == []
 
 
 def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
