@@ -112,7 +112,7 @@ UNITS = {
 }
 # "ein Mensch", "one person": the one count that a word for "a" gives; "ein Plan", "one of them" give none
 ONE_WORDS = {"one", "a", "an", "ein", "eine", "einer", "eins"}
-ONE_PERSON = {"person", "man", "woman", "child", "mensch", "person", "mann", "frau", "kind", "todesopfer", "toter",
+ONE_PERSON = {"person", "man", "woman", "child", "mensch", "mann", "frau", "kind", "todesopfer", "toter",
               "tote", "toten", "verletzter", "verletzte", "verletzten", "feuerwehrmann", "passagier", "passenger", "firefighter"}
 UNIT_SIGNS = {"%": "percent", "€": "euro", "$": "dollar", "£": "pound"}
 
