@@ -93,8 +93,9 @@ CALENDAR_NOUNS = {
 
 
 # a figure: digits, grouped or with a decimal comma ("30.000", "2,8"), or a number word ("zwölf"); not a label's
-# number ("MPEG-2", "COVID-19")
-_FIGURE = re.compile(r"(?<![\w.,:-])\d+(?:(?:[.,]|[\u00a0\u202f])\d+)*(?!\w)|[^\W\d_]+", re.UNICODE)
+# number ("MPEG-2", "COVID-19"); English money writes its scale as a suffix ("£2bn", "$3m")
+_FIGURE = re.compile(r"(?<![\w.,:-])\d+(?:(?:[.,]|[\u00a0\u202f])\d+)*(?:bn|mn|m|k)?(?!\w)|[^\W\d_]+", re.UNICODE)
+SUFFIX_SCALES = {"bn": 1e9, "mn": 1e6, "m": 1e6, "k": 1e3}
 # "may" and "march" are verbs too often ("300 may have died")
 _MONTHS = {"januar", "january", "februar", "february", "maerz", "april", "mai", "juni", "june",
            "juli", "july", "august", "september", "oktober", "october", "november", "dezember", "december"}
@@ -167,9 +168,9 @@ def _a_date_or_rank(sentence: str, start: int, end: int) -> bool:
 
 def _amount(token: str) -> float:
     """'2,8' and '2.8' are 2.8; '2.000', '2,000' and '1.500.000' are whole numbers: a separator before exactly three
-    digits groups them, any other is the decimal point."""
+    digits groups them, any other is the decimal point ('0,375' too)."""
     parts = re.split(r"[.,\u00a0\u202f]", token)
-    if len(parts) > 1 and len(parts[-1]) != 3:
+    if len(parts) > 1 and (len(parts[-1]) != 3 or parts[0] == "0"):  # "0,375" groups nothing
         return float("".join(parts[:-1]) + "." + parts[-1])
     return float("".join(parts))
 
@@ -183,6 +184,11 @@ def figures(sentence: str, reach: int = 50) -> list[Figure]:
         token = m.group(0)
         if m.start() < scaled_to:
             continue
+        suffix = re.search(r"(?:bn|mn|m|k)$", token) if token[0].isdigit() else None
+        if suffix:  # "$3m" is three million dollars; "5m" alone is five metres, not a figure here
+            if not re.search(r"[€$£]\s*$", sentence[:m.start()]):
+                continue
+            token = token[:suffix.start()]
         if token[0].isdigit():
             if _a_date_or_rank(sentence, m.start(), m.end()) or len(token) > 15:
                 continue
@@ -193,18 +199,23 @@ def figures(sentence: str, reach: int = 50) -> list[Figure]:
             value = NUMBER_WORDS.get(fold(token))
         following = next(WORD_RE.finditer(sentence, m.end(), m.end() + 30), None)
         scale = 1.0
-        if value is None and fold(token) in ONE_WORDS and following and fold(following.group(0)) in ONE_PERSON:
-            value = 1  # "ein Mensch starb": a count of one, which "zwei Menschen" contradicts
+        if value is None and fold(token) in ONE_WORDS and following and (
+                fold(following.group(0)) in ONE_PERSON | SCALES.keys()):
+            value = 1  # "ein Mensch starb": a count of one, which "zwei Menschen" contradicts; "eine Million"
         if value is None:
             continue
-        if following and fold(following.group(0)) in SCALES:
+        if suffix:
+            scale = SUFFIX_SCALES[suffix.group(0)]
+            value *= scale
+        elif following and fold(following.group(0)) in SCALES:
             scale = SCALES[fold(following.group(0))]
             value *= scale
             scaled_to = following.end()
-        if value < 1 or value == 1 and not (following and fold(following.group(0)) in ONE_PERSON | SCALES.keys()):
-            continue  # "one of", "ein", "größer als 1": not a count; "1 Million" and "one person" are
         end = max(scaled_to, m.end())
         written, unit = sentence[m.start():end], _unit(sentence, m.start(), end)
+        if value <= 0 or value <= 1 and not unit and not (
+                following and fold(following.group(0)) in ONE_PERSON | SCALES.keys()):
+            continue  # "one of", "ein", "größer als 1": not a count; "1 Million", "one person", "0,375 %" are
         near = [w.group(0) for w in WORD_RE.finditer(sentence)
                 if w.end() > m.start() - reach and w.start() < m.end() + reach]
         context = tuple(w for w in dict.fromkeys(content_words(" ".join(near))) if len(w) >= 4 and not w.isdigit()
@@ -251,31 +262,39 @@ def _outcome_near(sentence: str, position: int) -> str:
     return kinds.pop() if len(kinds) == 1 else ""
 
 
-def _casualty_counts(text: str) -> list[tuple[Figure, str]]:
-    """Each figure of the text with the outcome it counts ('' when none is named). Not counts of anyone: "zwei Tage
-    nach dem Feuer" (a span of time), "ein 17-Jähriger" (an age), "drei davon" (a part of another count)."""
+# "ein 17-Jähriger", "a 17-year-old", "17 Jahre alt", "aged 17": an age, which names a person rather than counting
+_AGE_AFTER = re.compile(r"-?\s*(?:j(?:ä|ae)hrig\w*|year-old\w*|years? old|jahre alt\w*)\b", re.IGNORECASE)
+_AGE_BEFORE = re.compile(r"\b(?:aged|im alter von)\s*$", re.IGNORECASE)
+
+
+def _casualty_counts(text: str) -> list[tuple[Figure, str, bool]]:
+    """Each figure of the text with the outcome it counts ('' when none is named) and whether it is an age ("ein
+    17-Jähriger wurde verletzt": the 17-year-old is the one injured). Not counts of anyone: "zwei Tage nach dem
+    Feuer" (a span of time), "drei davon" (a part of another count)."""
     found = []
     for sentence in split_sentences(text):
         part = text[sentence.start:sentence.end]
         for f in figures(part):
             end = f.start + len(f.written)
+            age = bool(_AGE_AFTER.match(part, end) or _AGE_BEFORE.search(part[:f.start]))
             following = words(part[end:])[:1]
-            if part[end:end + 1] == "-" or _PARTITIVE.match(part, end) or (
-                    following and fold(following[0]) in CALENDAR_NOUNS):
+            if not age and (part[end:end + 1] == "-" or _PARTITIVE.match(part, end) or (
+                    following and fold(following[0]) in CALENDAR_NOUNS)):
                 continue
-            found.append((f, _outcome_near(part, f.start)))
+            found.append((f, _outcome_near(part, f.start), age))
     return found
 
 
 def other_outcome(claim: str, passage_text: str) -> tuple[str, str, str] | None:
-    """A casualty figure the passage gives for another outcome: "17 people died" where the passage's 17 are injured.
-    Returns the claim's figure, what the claim says it counts, and what the passage says."""
+    """A casualty figure the passage gives for another outcome: "17 people died" where the passage's 17 are injured,
+    "a 17-year-old died" where the passage's 17-year-old was injured. Returns the claim's figure ("17", "the
+    17-year-old"), what the claim says it counts, and what the passage says."""
     in_passage = _casualty_counts(passage_text)
-    for claimed, said in _casualty_counts(claim):
-        stated = {outcome for f, outcome in in_passage if f.value == claimed.value and outcome}
+    for claimed, said, age in _casualty_counts(claim):
+        stated = {outcome for f, outcome, is_age in in_passage if f.value == claimed.value and is_age == age and outcome}
         if said and stated and said not in stated:
             written = claimed.written.lower() if claimed.written[0].isalpha() else claimed.written
-            return written, said, sorted(stated)[0]
+            return (f"the {written}-year-old" if age else written), said, sorted(stated)[0]
     return None
 
 
@@ -513,7 +532,8 @@ class CitationChecker:
         miscounted = other_outcome(claim, evidence.passage.text)
         if miscounted:
             figure, claimed, stated = miscounted
-            return SentenceCheck(False, support, f"passage [{evidence.n}] counts {figure} {stated}, not {claimed}", span)
+            said = f"says {figure} was" if figure.startswith("the ") else f"counts {figure}"  # an age names one person
+            return SentenceCheck(False, support, f"passage [{evidence.n}] {said} {stated}, not {claimed}", span)
         # the title and the publication's name count as its words too ("the "Rundschau" reported")
         cause = unbacked_cause(claim, evidence.passage.text)
         if cause:

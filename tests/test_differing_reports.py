@@ -49,6 +49,10 @@ def test_amounts_are_read_as_written_in_either_language():
     assert [f.value for f in figures("Rund 2.000 Besucher kamen, 2000 waren erwartet.")] == [2000]
     assert figures("drei Millionen Menschen")[0].written == "drei Millionen"  # "Millionen" is not a figure of its own
     assert [f.value for f in figures("1 Million Euro, one million euros")] == [1_000_000, 1_000_000]
+    assert [(f.value, f.unit) for f in figures("eine Million Euro, £2bn, $3m, €4.5bn")] == [
+        (1_000_000, "euro"), (2e9, "pound"), (3e6, "dollar"), (4.5e9, "euro")]
+    assert figures("a 5m wall, 10k steps") == []  # a suffix without a currency sign may be metres
+    assert [(f.value, f.unit) for f in figures("Der Leitzins liegt bei 0,375 Prozent.")] == [(0.375, "percent")]
     # the unit, written as a word or a sign, before or after
     assert [f.unit for f in figures("2,5 %, up 2.5%, €4.5 million, 4,5 Mio. €, 2,5 Milliarden US-Dollar, "
                                     "20 per cent, 17 Verletzte")] == [
@@ -77,6 +81,10 @@ def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
         "1,000", "dead", "injured")  # the comma inside "1,000" ends no clause
     assert other_outcome("17 people were injured.", "17 Menschen wurden tödlich verletzt.") == (
         "17", "injured", "dead")
+    # the person an age names: "a 17-year-old died" where the passage's 17-year-old was injured
+    assert other_outcome("A 17-year-old died.", "Ein 17-Jähriger wurde verletzt.") == ("the 17-year-old", "dead", "injured")
+    assert other_outcome("Der 17 Jahre alte Fahrer starb.", "Ein 17 Jahre alter Radfahrer wurde verletzt.") == (
+        "the 17-year-old", "dead", "injured")
 
 
 @pytest.mark.parametrize("claim, passage", [
@@ -90,9 +98,12 @@ def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
     # a clause that names no outcome takes its sentence's only if the sentence names one
     ("Two people died; 17 were taken to hospital.", "Zwei Menschen starben; 17 Verletzte kamen ins Krankenhaus."),
     ("17 people were hospitalised with injuries.", "Zwei Menschen starben; 17 wurden ins Krankenhaus gebracht."),
-    # a part of another count, an age: no judgement
+    # a part of another count: no judgement
     ("Two of the 17 injured died.", "17 Menschen wurden verletzt. Zwei von ihnen starben."),
-    ("A 17-year-old died.", "Ein 17-Jähriger wurde verletzt."),
+    # an age names a person; it is compared with the same age, never with a count
+    ("The 45-year-old driver died.", "Der Fahrer, 45 Jahre alt, starb am Unfallort; ein 17-Jähriger wurde verletzt."),
+    ("17 people were injured.", "Ein 17-Jähriger starb, 17 weitere wurden verletzt."),
+    ("A 17-year-old was seriously injured.", "Ein 17-Jähriger wurde schwer verletzt, zwei Menschen starben."),
 ])
 def test_ways_of_saying_who_died_and_who_was_hurt_are_not_mistaken(claim, passage):
     assert other_outcome(claim, passage) is None
