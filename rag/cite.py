@@ -820,7 +820,8 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
                     reason = "citation added by newsrag"
                 valid, checks = [best_n], {best_n: candidates[best_n]}
             elif not valid:
-                reason = "no citation" + (f" (cited [{dropped[0]}], which was not shown)" if dropped else "")
+                reason = ("no citation" + (f" (cited [{dropped[0]}], which was not shown)" if dropped else "")
+                          + ", and no passage shown to the model backs it")
         valid, checks, moved = _cite_the_backing_sentence(claim, vector, valid, checks, evidence, sentence_vectors,
                                                           checker, question)
         if moved and not reason:

@@ -62,6 +62,10 @@ def test_uncited_sentence_gets_the_citation_that_backs_it(sample_settings):
     checked = check_answer("The US offered Ukraine a 30-day ceasefire.", evidence, checker)
     sentence = checked.sentences[0]
     assert sentence.supported and sentence.citations and "added" in sentence.reason
+    # no marker and nothing shown backs it: the reason says both, not only that the marker is missing
+    unbacked = check_answer("This is because the summit was held on a ship.", evidence, checker).sentences[0]
+    assert not unbacked.supported and not unbacked.citations
+    assert unbacked.reason == "no citation, and no passage shown to the model backs it"
 
 
 def test_a_claim_the_passage_never_makes_is_flagged_even_on_topic(sample_settings):
