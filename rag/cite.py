@@ -15,7 +15,7 @@ from .embed import Embedder
 from .language import STOPWORDS, WORD_RE, content_words, detect_language, fold, words
 from .lexical import word_stems
 from .split import split_sentences
-from .types import AnswerSentence, Citation, Evidence, EvidenceSentence, RetrievedPassage
+from .types import AnswerSentence, Article, Citation, Evidence, EvidenceSentence, RetrievedPassage
 
 MARKER = re.compile(
     r"\[\s*(?:(?:source|passage|quelle|evidence|passage|doc(?:ument)?)\s*)?(\d{1,2}(?:\s*[,;]\s*(?:(?:source|passage|quelle)\s*)?\d{1,2})*)\s*\]",
@@ -713,13 +713,19 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
     """Sentences of other articles (shown or retrieved) that give another figure for what the claim counts: "17 injured [1]" while
     another article reports "zwölf Menschen verletzt". The answer states one figure; the reader must learn that the
     reports differ (a later count, another estimate) instead of having it settled silently. A figure counts the same
-    thing when the words around it match, and the two sentences are alike."""
+    thing when the words around it match and the two sentences are alike, or when both count the same casualty
+    outcome in articles that hold every name the question picks out its event by."""
     claimed = claimed_figures(claim, question)
     anchors = [f for e in cited for f in figures(e.sentence.text) if f.value in claimed]
     if not anchors:
         return []
     cited_articles = {e.article.id for e in cited}
     cited_titles = {fold(w) for e in cited for w in words(e.article.title)}
+    casualties = [(f, outcome, age) for e in cited for f, outcome, age in _casualty_counts(e.sentence.text)
+                  if f.value in claimed and outcome]
+    outcome_of = {f.value: outcome for f, outcome, _ in casualties}
+    event_names = _event_names(question, cited) if casualties else set()
+    names_held: dict[str, float] = {}  # per article: the share of the event's names it holds
     # per article and claimed figure, the sentence most like the cited one: "ein Mensch starb, 16 verletzt" may
     # differ from one article in both its dead and its injured
     found: dict[tuple[str, float], tuple[float, int]] = {}
@@ -728,18 +734,49 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
                 or {f.value for f in figures(other.sentence.text)} & claimed:
             continue  # the same article, or a sentence that gives the claimed figure too
         alike = max((float(vectors[other.n] @ vectors[e.n]) for e in cited if e.n in vectors), default=0.0)
+        if event_names and other.article.id not in names_held:
+            article_words = _article_words(other.article)
+            names_held[other.article.id] = sum(_name_found(n, article_words) for n in event_names) / len(event_names)
+        if names_held.get(other.article.id, 1.0) < 0.5:
+            continue  # it lacks most names of the event asked about: another event (the Kiel fire, not Neustadt's)
+        if casualties and names_held.get(other.article.id) == 1.0:
+            # another report of the event the question names (not the Kiel fire for "… the Neustadt fire?"): its
+            # count of the same outcome differs, however unalike the two sentences ("Demnach starb ein Mensch" /
+            # "… sind zwei Menschen ums Leben gekommen": 0.05)
+            counts = _casualty_counts(other.sentence.text)
+            for a, outcome, age in casualties:
+                key = (other.article.id, a.value)
+                if alike > found.get(key, (-1.0, 0))[0] and any(o == outcome and is_age == age and f.value != a.value
+                                                                for f, o, is_age in counts):
+                    found[key] = (alike, other.n)
         if alike < SAME_REPORT:
             continue
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
+        # a count of the dead differs only from another count of the dead, not from the injured or "drei davon"
+        other_outcomes = {f.value: o for f, o, _ in _casualty_counts(other.sentence.text) if o}
         for a in anchors:
             key = (other.article.id, a.value)
             if alike > found.get(key, (0.0, 0))[0] and any(
                     f.value not in claimed and f.same_kind(a)
+                    and (a.value not in outcome_of or other_outcomes.get(f.value) == outcome_of[a.value])
                     and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
                     for f in figures(other.sentence.text)):
                 found[key] = (alike, other.n)
     return sorted({n for _, n in found.values()})
+
+
+def _article_words(article: Article) -> set[str]:
+    return {fold(w) for w in words(f"{article.title} {article.text}")}
+
+
+def _event_names(question: str, cited: Sequence[Evidence]) -> set[str]:
+    """The names by which the question picks out its event and that the cited article holds: "Neustadt" in "How
+    many died in the Neustadt warehouse fire?" (in German every noun: "Brand", "Lagerhalle"). Another article that
+    holds them all reports the same event, as far as the question tells events apart."""
+    cited_words = {i: _article_words(e.article) for i, e in enumerate(cited)}
+    return {n for n in names_in(question) if n not in FUNCTION_WORDS
+            and all(_name_found(n, found) for found in cited_words.values())}
 
 
 def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, evidence: Sequence[Evidence],

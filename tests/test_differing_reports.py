@@ -206,3 +206,42 @@ def test_a_passage_that_backs_one_sentence_and_differs_from_another_stays_a_sour
     assert len(answer.citations) == 2 and not any(c.other_figure for c in answer.citations)
     by_n = {c.n: c for c in answer.citations}
     assert "neun Menschen verletzt" in by_n[nine.citations[0]].quote
+
+
+NEUSTADT_FIRST = """Großbrand in Lagerhalle in Neustadt
+Neustadt, 4. März 2025. Bei einem Großbrand in einer Lagerhalle im Neustädter Gewerbegebiet Süd sind am Dienstag zwei Menschen ums Leben gekommen. 14 weitere wurden verletzt, drei von ihnen schwer.
+Die Brandursache ist noch unklar.
+"""
+NEUSTADT_LATER = """Feuer im Gewerbegebiet Süd: Polizei korrigiert Bilanz
+Neustadt, 5. März 2025. Nach dem Brand einer Lagerhalle in Neustadt hat die Polizei ihre Bilanz korrigiert. Demnach starb ein Mensch, 16 Personen wurden verletzt.
+Der Betreiber will den Betrieb an einem anderen Standort fortsetzen.
+"""
+KIEL = """Lagerhallenbrand im Kieler Hafen
+Kiel, 6. März 2025. In einer Lagerhalle im Kieler Hafen ist am Mittwoch ein Feuer ausgebrochen. Drei Menschen kamen ums Leben, drei Arbeiter wurden verletzt.
+"""
+
+
+@pytest.fixture
+def three_fires(settings, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in [("neustadt-erster", NEUSTADT_FIRST), ("neustadt-spaeter", NEUSTADT_LATER), ("kiel", KIEL)]:
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    ingest([folder], settings)
+    return settings
+
+
+def test_a_death_toll_another_report_of_the_named_event_gives_is_noted_however_unalike_the_sentences(three_fires):
+    """"Demnach starb ein Mensch" and "… sind zwei Menschen ums Leben gekommen" are not alike as sentences, but both
+    count the dead of the fire the question names. The Kiel fire's dead are another fire's."""
+    answer = ask_citing(three_fires, "How many people died in the Neustadt warehouse fire?",
+                        "Demnach starb ein Mensch", "One person died and 16 people were injured")
+    assert not answer.refused, answer.refusal_reason
+    (sentence,) = answer.sentences
+    assert sentence.supported and sentence.citations == [1]
+    others = {c.n: c for c in answer.citations if c.other_figure}
+    assert sorted(others) == sentence.differs
+    quotes = [c.quote for c in others.values()]
+    assert any("zwei Menschen ums Leben gekommen" in q for q in quotes), quotes  # the dead: two, not one
+    assert any("14 weitere wurden verletzt" in q for q in quotes), quotes  # the injured: 14, not 16
+    assert all(c.article_id == "neustadt-erster" for c in others.values())  # not Kiel's three dead
