@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .cite import (CitationChecker, check_answer, citation_for, note_differing_reports, number_in_order,
-                   restates_question)
+from .cite import (CitationChecker, check_answer, citation_for, lacks_asked_figure, note_differing_reports,
+                   number_in_order, restates_question)
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
@@ -228,6 +228,14 @@ class Assistant:
                 sentence.supported, sentence.reason = False, "repeats the question without an answer"
             yield AnswerEvent("answer", answer=refuse("the model's draft only repeats the question", checked.sentences,
                                                       usage, kind="no_answer", draft_citations=checked.citations))
+            return
+        if checked.sentences and lacks_asked_figure(standalone, [s.text for s in checked.sentences]):
+            for sentence in checked.sentences:
+                if sentence.supported:
+                    sentence.supported, sentence.reason = False, "gives no figure, but the question asks for one"
+            yield AnswerEvent("answer", answer=refuse("the question asks for a figure and the model's draft gives none",
+                                                      checked.sentences, usage, kind="no_answer",
+                                                      draft_citations=checked.citations))
             return
         if settings.verify_with_model and any(s.supported for s in checked.sentences):
             yield AnswerEvent("status", "Checking each sentence against its quote…")

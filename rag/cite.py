@@ -312,6 +312,44 @@ UNKNOWN_CAUSE = re.compile(
     r"|not yet known|under investigation|being investigated|investigating)\b")
 
 
+# "kostet Euro", "beträgt Prozent", "costs euros": a small model that leaves the amount out still writes its unit
+_AMOUNT_SLOT = re.compile(
+    r"\b(?P<before>\w+\s+)?(?P<slot>kostet|kosten|kostete|kosteten|betr(?:ä|ae)gt|betragen|betrug|liegt bei|lag bei|auf|um|von"
+    r"|(?:ü|ue)ber|bei|rund|etwa|ca\.|k(?:ö|oe)nnte|k(?:ö|oe)nnten|w(?:ü|ue)rden?|soll(?:en|te|ten)?|wird|d(?:ü|ue)rften?"
+    r"|is|are|was|were|costs?|of|at|by|about|around)\s+"
+    r"(?P<unit>euros?|prozent|us-dollar|dollars?|pfund|percent|per cent|pounds?)\b(?!-)",
+    re.IGNORECASE)
+_VAGUE_QUANTITY = {"hunderte", "tausende", "millionen", "milliarden", "hundreds", "thousands", "millions", "billions"}
+
+
+def missing_amount(claim: str) -> str:
+    """The unit a claim gives without its amount ("Die Reparatur kostet Euro"): '' when every unit has one."""
+    for m in _AMOUNT_SLOT.finditer(claim):
+        if not (m.group("before") and fold(m.group("before").strip()) in _VAGUE_QUANTITY):  # "Millionen von Euro"
+            return m.group("unit")
+    return ""
+
+
+YES = re.compile(r"\s*(?:ja|yes|jawohl|richtig|correct)\b", re.IGNORECASE)
+YES_NO_QUESTION = re.compile(
+    r"\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|ist|sind|war|waren|hat|haben|hatte|hatten"
+    r"|wurde|wurden|wird|werden|kann|koennen|können|gibt|gab)\b", re.IGNORECASE)
+# a question that asks for a count, an amount or a rate (matched on folded text)
+ASKS_FOR_FIGURE = re.compile(
+    r"\b(?:how (?:many|much)|what (?:percentage|share|proportion|(?:interest )?rate|amount|sum|number of)"
+    r"|wie ?viele?|wie (?:hoch|teuer)|welche[mnrs]? (?:zinssatz|betrag|summe|hoehe|anteil|prozentsatz|zahl))\b")
+# an answer of none is a figure too
+NONE_WORDS = re.compile(r"\b(?:kein\w*|niemand|nichts|none|no one|nobody|nothing|zero|null|dutzend\w*|dozens?)\b")
+
+
+def lacks_asked_figure(question: str, sentences: Sequence[str]) -> bool:
+    """The question asks how many, how much or at what rate, and no sentence gives a figure: "Der Zinssatz ist pro
+    Jahr" for "Zu welchem Zinssatz …?". A small model copies a sentence's frame and leaves its number out."""
+    if not ASKS_FOR_FIGURE.search(fold(question)):
+        return False
+    return not any(numbers_in(s) or figures(s) or NONE_WORDS.search(fold(s)) for s in sentences)
+
+
 def unbacked_cause(claim: str, passage_text: str) -> str:
     """Why a claim's cause or reason is not the passage's ('' when it is, or the claim gives none): the passage says
     the cause is not known ("Die Brandursache ist noch unklar"), or names no cause at all."""
@@ -525,11 +563,17 @@ class CitationChecker:
         span = (evidence.sentence.start, evidence.sentence.end)  # the quote is the sentence the model cited
         focus = next((float(sims[i]) for i, s in enumerate(evidence.passage.sentences)
                       if s.start == evidence.sentence.start), 0.0)
+        unit_alone = missing_amount(claim)
+        if unit_alone:
+            return SentenceCheck(False, support, f"the sentence gives no amount before “{unit_alone}”", span)
         if missing_numbers:  # named as the claim writes it: "2.5 million", not 25
             shown = next((f.written for f in figures(claim) if missing_numbers[0] in numbers_in(f.written)),
                          str(missing_numbers[0]))
             return SentenceCheck(False, support, f"number {shown} is not in passage [{evidence.n}]", span)
-        miscounted = other_outcome(claim, evidence.passage.text)
+        # "Ja, der 17-Jährige wurde verletzt" for "Ist der 17-Jährige ums Leben gekommen?": a yes claims the question
+        miscounted = other_outcome(claim, evidence.passage.text) or (
+            other_outcome(question, evidence.passage.text) if YES.match(claim) and YES_NO_QUESTION.match(question)
+            else None)
         if miscounted:
             figure, claimed, stated = miscounted
             said = f"says {figure} was" if figure.startswith("the ") else f"counts {figure}"  # an age names one person
@@ -723,7 +767,8 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
     cited_titles = {fold(w) for e in cited for w in words(e.article.title)}
     casualties = [(f, outcome, age) for e in cited for f, outcome, age in _casualty_counts(e.sentence.text)
                   if f.value in claimed and outcome]
-    outcome_of = {f.value: outcome for f, outcome, _ in casualties}
+    outcome_of = {f.value: outcome for f, outcome, age in casualties if not age}
+    cited_ages = {f.value for e in cited for f, _, age in _casualty_counts(e.sentence.text) if age}
     event_names = _event_names(question, cited) if casualties else set()
     names_held: dict[str, float] = {}  # per article: the share of the event's names it holds
     # per article and claimed figure, the sentence most like the cited one: "ein Mensch starb, 16 verletzt" may
@@ -754,11 +799,15 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
         # a count of the dead differs only from another count of the dead, not from the injured or "drei davon"
-        other_outcomes = {f.value: o for f, o, _ in _casualty_counts(other.sentence.text) if o}
+        other_counts = _casualty_counts(other.sentence.text)
+        other_outcomes = {f.value: o for f, o, age in other_counts if o and not age}
+        other_ages = {f.value for f, _, age in other_counts if age}  # "ein 17-Jähriger" counts no one
         for a in anchors:
             key = (other.article.id, a.value)
+            if a.value in cited_ages:
+                continue
             if alike > found.get(key, (0.0, 0))[0] and any(
-                    f.value not in claimed and f.same_kind(a)
+                    f.value not in claimed and f.value not in other_ages and f.same_kind(a)
                     and (a.value not in outcome_of or other_outcomes.get(f.value) == outcome_of[a.value])
                     and _shared_stems(f.context - common, a.context - common) >= SAME_COUNT_WORDS
                     for f in figures(other.sentence.text)):

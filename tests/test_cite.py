@@ -1,5 +1,6 @@
-from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, misquotations, names_in, normalise_markers,
-                      number_in_order, numbers_in, quotations, split_answer, unbacked_cause)
+from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, lacks_asked_figure, misquotations,
+                      missing_amount, names_in, normalise_markers, number_in_order, numbers_in, quotations,
+                      split_answer, unbacked_cause)
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
 from rag.retrieve import Retriever
@@ -430,3 +431,22 @@ def test_a_translated_quotation_is_flagged_and_the_verbatim_one_verified(sample_
     sentence = translated.sentences[0]
     assert not sentence.supported
     assert "thirty-day truce" in sentence.reason and "word for word" in sentence.reason
+
+
+def test_a_unit_without_its_amount_is_no_figure():
+    # a small model that leaves the amount out still writes its unit
+    assert missing_amount("Die Reparatur der Fußgängerbrücke kostet Euro.") == "Euro"
+    assert missing_amount("Ein Ersatz der Brücke könnte Euro kosten.") == "Euro"
+    assert missing_amount("The rate rose by percent.") == "percent"
+    for fine in ["Die Reparatur kostet 3 Millionen Euro.", "It costs $3m.", "billions of euros were lost",
+                 "Das wird Millionen kosten.", "The price is in euros.", "Kroatien wird Euro-Land."]:
+        assert missing_amount(fine) == "", fine
+
+
+def test_an_answer_to_how_many_must_give_a_figure():
+    question = "Zu welchem Zinssatz nimmt die Stadt den Kredit auf, und wie hoch ist er?"
+    assert lacks_asked_figure(question, ["Die Stadt nimmt den Kredit bei der Landesförderbank auf.",
+                                         "Der Zinssatz ist pro Jahr."])
+    assert not lacks_asked_figure(question, ["Der Kredit über 1,5 Millionen Euro kostet 0,375 Prozent."])
+    assert not lacks_asked_figure("How many people died?", ["Nobody died."])  # none is a figure
+    assert not lacks_asked_figure("Wer war dabei?", ["Der Bürgermeister."])  # not asked for one

@@ -210,7 +210,7 @@ def test_a_passage_that_backs_one_sentence_and_differs_from_another_stays_a_sour
 
 NEUSTADT_FIRST = """Großbrand in Lagerhalle in Neustadt
 Neustadt, 4. März 2025. Bei einem Großbrand in einer Lagerhalle im Neustädter Gewerbegebiet Süd sind am Dienstag zwei Menschen ums Leben gekommen. 14 weitere wurden verletzt, drei von ihnen schwer.
-Die Brandursache ist noch unklar.
+Unter den Verletzten ist ein 17-jähriger Auszubildender. Die Brandursache ist noch unklar.
 """
 NEUSTADT_LATER = """Feuer im Gewerbegebiet Süd: Polizei korrigiert Bilanz
 Neustadt, 5. März 2025. Nach dem Brand einer Lagerhalle in Neustadt hat die Polizei ihre Bilanz korrigiert. Demnach starb ein Mensch, 16 Personen wurden verletzt.
@@ -245,3 +245,25 @@ def test_a_death_toll_another_report_of_the_named_event_gives_is_noted_however_u
     assert any("zwei Menschen ums Leben gekommen" in q for q in quotes), quotes  # the dead: two, not one
     assert any("14 weitere wurden verletzt" in q for q in quotes), quotes  # the injured: 14, not 16
     assert all(c.article_id == "neustadt-erster" for c in others.values())  # not Kiel's three dead
+
+
+@pytest.mark.parametrize("reply, verified", [("Ja, ein 17-jähriger Auszubildender wurde verletzt", False),
+                                             ("Nein, der 17-jährige Auszubildende wurde verletzt", True)])
+def test_a_yes_claims_what_the_question_asks(three_fires, reply, verified):
+    """"Ja, … wurde verletzt" for "… ums Leben gekommen?" is true of the passage sentence by sentence, and wrong."""
+    answer = ask_citing(three_fires, "Ist der 17-Jährige beim Brand in Neustadt ums Leben gekommen?",
+                        "ein 17-jähriger Auszubildender", reply)
+    (sentence,) = answer.sentences
+    assert sentence.supported == verified, sentence.reason
+    if not verified:
+        assert "says the 17-year-old was injured, not dead" in sentence.reason
+
+
+def test_a_draft_without_the_figure_the_question_asks_for_is_held_back(three_fires):
+    # the model copied the sentence's frame and left the number out
+    claim = "Beim Brand in Neustadt sind Menschen ums Leben gekommen"
+    answer = ask_citing(three_fires, "Wie viele Menschen starben beim Brand in Neustadt?", "zwei Menschen", claim,
+                        ("Neustadt", claim), ("Lagerhalle", claim))
+    assert answer.refused and answer.refusal_kind == "no_answer"
+    assert answer.refusal_reason.startswith("the question asks for a figure and the model's draft gives none")
+    assert not answer.sentences[0].supported
