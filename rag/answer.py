@@ -263,7 +263,8 @@ class Assistant:
             marks = "".join(f" [{n}]" for n in s.citations)
             if s.differs:  # the reader must see that the reports differ, also where the answer is copied
                 refs = "".join(f"[{n}]" for n in s.differs)
-                marks += f" ({localised(settings.prompts_dir, 'differs', language, refs=refs)})"
+                note = "differs_later" if s.newer_report else "differs"
+                marks += f" ({localised(settings.prompts_dir, note, language, refs=refs, date=s.newer_report)})"
             if not s.supported:  # a flagged sentence stays in the answer: marked, wherever the text is shown
                 marks += f" ({localised(settings.prompts_dir, 'flagged', language)})"
             body = s.text.rstrip(".!?")

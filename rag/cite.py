@@ -854,6 +854,10 @@ def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, e
     for s in checked:
         s.differs = differing_reports(s.text, question, [by_n[n] for n in s.citations if n in by_n], candidates,
                                       vectors)
+        cited_dates = [by_n[n].article.published for n in s.citations if n in by_n]
+        other_dates = [c.article.published for c in candidates if c.n in s.differs and c.article.published]
+        if other_dates and cited_dates and all(cited_dates) and max(other_dates) > max(cited_dates):
+            s.newer_report = max(other_dates)
         for n in s.differs:
             e = next(c for c in candidates if c.n == n)
             listed.setdefault(n, replace(citation_for(e, e.sentence.start, e.sentence.end), other_figure=True))

@@ -135,6 +135,17 @@ class AnswerSentence:
     weak: bool = False  # verified, but the model check was below Settings.confident_min_yes: read the quote first
     # citations (listed with the answer's) of other articles that give a different figure for what it states
     differs: list[int] = field(default_factory=list)
+    # the publication date of the newest of those articles, when it is newer than every article the sentence cites:
+    # the answer may state a figure a later report has updated
+    newer_report: str = ""
+
+
+def differs_note(differs: list[int], newer_report: str = "") -> str:
+    """How the CLI, the page and the export say that other articles give another figure."""
+    refs = "".join(f"[{n}]" for n in differs)
+    if newer_report:
+        return f"a later article ({newer_report}) gives a different figure: {refs}"
+    return f"another article gives a different figure: {refs}"
 
 
 @dataclass

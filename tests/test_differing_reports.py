@@ -141,6 +141,21 @@ def test_an_answer_that_states_one_figure_says_that_another_article_gives_anothe
                              "(ein anderer Artikel nennt eine andere Zahl: [2]).")
 
 
+def test_a_figure_a_later_report_gives_otherwise_says_the_later_date(two_reports):
+    # the first report's nine injured: the count of 5 June is newer, and the reader must see that it is
+    answer = ask_citing(two_reports, "Wie viele Menschen wurden beim Brand der Papierfabrik verletzt?",
+                        "neun Menschen verletzt", "Beim Brand der Papierfabrik wurden neun Menschen verletzt")
+    assert not answer.refused, answer.refusal_reason
+    (sentence,) = answer.sentences
+    assert sentence.differs == [2] and sentence.newer_report == "2025-06-05"
+    assert answer.answer == ("Beim Brand der Papierfabrik wurden neun Menschen verletzt [1] "
+                             "(ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2]).")
+    # the later report's own figure: the other article is older, so nothing is said of dates
+    later = ask_citing(two_reports, "Wie viele Menschen wurden beim Brand der Papierfabrik verletzt?",
+                       "auf 14 gestiegen", "Die Zahl der Verletzten ist auf 14 gestiegen")
+    assert later.sentences[0].differs and later.sentences[0].newer_report == ""
+
+
 def test_a_figure_for_something_else_is_no_disagreement(two_reports):
     # the damage figure: the other article gives numbers too, but they count something else (Einsatzkräfte)
     answer = ask_citing(two_reports, "Wie hoch ist der Schaden beim Brand der Papierfabrik?",

@@ -414,3 +414,9 @@ def test_a_figure_another_article_gives_differently_is_shown_with_a_link_to_it()
     assert "- 17 Menschen wurden verletzt. [1] **(another article gives a different figure: [2])**" in md
     assert "[2] *(another article's figure, not a source of the answer)* **" in md
     assert "[1] **" in md
+    # a later report: the page and the export say so, with its date
+    answer["sentences"][0]["newer_report"] = "2025-06-05"
+    html = render.render_chat([{"question": "Wie viele?", "answer": answer}])
+    assert '(a later article (2025-06-05) gives a different figure: <a class="cite-ref"' in html
+    md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
+    assert "[1] **(a later article (2025-06-05) gives a different figure: [2])**" in md
