@@ -267,13 +267,18 @@ _AGE_AFTER = re.compile(r"-?\s*(?:j(?:ä|ae)hrig\w*|year-old\w*|years? old|jahre
 _AGE_BEFORE = re.compile(r"\b(?:aged|im alter von)\s*$", re.IGNORECASE)
 
 
+# who was among the dead or injured: the figures that follow count a part of them
+_AMONG = re.compile(r"\b(?:unter (?:den|ihnen)|among(?: the| them)?|darunter|including|davon)\b")
+
+
 def _casualty_counts(text: str) -> list[tuple[Figure, str, bool]]:
     """Each figure of the text with the outcome it counts ('' when none is named) and whether it is an age ("ein
     17-Jähriger wurde verletzt": the 17-year-old is the one injured). Not counts of anyone: "zwei Tage nach dem
-    Feuer" (a span of time), "drei davon" (a part of another count)."""
+    Feuer" (a span of time), "drei davon", "darunter zwei Kinder" (a part of another count)."""
     found = []
     for sentence in split_sentences(text):
         part = text[sentence.start:sentence.end]
+        among = _AMONG.search(fold(part))
         for f in figures(part):
             end = f.start + len(f.written)
             age = bool(_AGE_AFTER.match(part, end) or _AGE_BEFORE.search(part[:f.start]))
@@ -281,6 +286,8 @@ def _casualty_counts(text: str) -> list[tuple[Figure, str, bool]]:
             if not age and (part[end:end + 1] == "-" or _PARTITIVE.match(part, end) or (
                     following and fold(following[0]) in CALENDAR_NOUNS)):
                 continue
+            if not age and among and len(fold(part[:f.start])) > among.start():
+                continue  # "Unter den Toten waren … zwei Lieferfahrer": a part of the dead, not their count
             found.append((f, _outcome_near(part, f.start), age))
     return found
 

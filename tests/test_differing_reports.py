@@ -100,6 +100,8 @@ def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
     ("17 people were hospitalised with injuries.", "Zwei Menschen starben; 17 wurden ins Krankenhaus gebracht."),
     # a part of another count: no judgement
     ("Two of the 17 injured died.", "17 Menschen wurden verletzt. Zwei von ihnen starben."),
+    ("Two people were injured.", "Fünf Menschen starben, darunter zwei Kinder."),
+    ("Two people were injured.", "Unter den Toten waren ein Ehepaar und zwei Lieferfahrer. Zwei wurden verletzt."),
     # an age names a person; it is compared with the same age, never with a count
     ("The 45-year-old driver died.", "Der Fahrer, 45 Jahre alt, starb am Unfallort; ein 17-Jähriger wurde verletzt."),
     ("17 people were injured.", "Ein 17-Jähriger starb, 17 weitere wurden verletzt."),
