@@ -314,6 +314,17 @@ CLAIMED_CAUSE = re.compile(
 GIVEN_CAUSE = re.compile(
     CLAIMED_CAUSE.pattern + r"|\b(?:cause[sd]?|causing|reasons?|dank|dadurch|sodass|so dass|fuehrte\w*|fuehren"
     r"|ausgeloest|ausloeser|zurueckzufuehren|folge|folgen|lag an|liegt an|therefore|thus|hence|so that)\b")
+# English gives a reason with "as" or "since" too, but both also mean "while", "like" and "from then on": only a
+# clause with its own subject and verb counts ("closed as inspectors found cracks"), not a report ("as the mayor
+# said"), a comparison ("such as", "as well as") or a time ("since 2022", "since March")
+_AS_REPORTING = r"(?!(?:said|says|announced|reported|stated|explained|confirmed|told|added|noted|wrote|claimed)\b)"
+_SUBJECT = r"(?:the |a |an |its |their |his |her |it |they |he |she |we )?(?!(?:19|20)\d\d\b)[a-z]+ (?:[a-z]+ )?"
+_STATE = r"(?:had|has|have|was|were|is|are|could|would|did|lacked|needed|wanted|refused)"
+CLAUSE_CAUSE = re.compile(
+    r"(?<!such )(?<!well )(?<!soon )(?<!long )(?<!far )(?<!much )\bas " + _SUBJECT + _AS_REPORTING
+    + r"(?:" + _STATE + r"|found|discovered|showed|revealed|failed|feared|became|[a-z]+ed)\b"
+    # "since the war started" is a time; "since it was the only crossing" a reason
+    + r"|\bsince " + _SUBJECT + _STATE + r"\b")
 UNKNOWN_CAUSE = re.compile(
     r"\b(?:unklar|unbekannt|nicht bekannt|noch offen|ermittelt|wird geprueft|werden geprueft|unknown|unclear|not known"
     r"|not yet known|under investigation|being investigated|investigating)\b")
@@ -366,7 +377,7 @@ def unbacked_cause(claim: str, passage_text: str) -> str:
         return ""
     sentences = re.split(r"(?<=[.!?])\s+", fold(passage_text))
     unknown = [s for s in sentences if UNKNOWN_CAUSE.search(s) and re.search(r"ursache|grund|cause|reason", s)]
-    if any(GIVEN_CAUSE.search(s) for s in sentences if s not in unknown):
+    if any(GIVEN_CAUSE.search(s) or CLAUSE_CAUSE.search(s) for s in sentences if s not in unknown):
         return ""  # a cause of something; whether it is the claim's is left to the other checks
     return "says the cause is not known" if unknown else f"gives no cause or reason (“{said.group(0).strip(', ')}”)"
 

@@ -134,6 +134,14 @@ def test_a_cause_must_be_the_sources_own():
     # "durch" (by, through) names a means, not a reason: an explanation the model adds is not backed by it
     assert unbacked_cause("This is because a computer can perform these operations.",
                           "Solche Probleme werden durch Algorithmen gelöst.") == "gives no cause or reason (“because”)"
+    # English gives reasons with "as" and "since" too, when a clause with its own subject follows
+    claim = "The footbridge was closed because inspectors found cracks."
+    assert unbacked_cause(claim, "The footbridge was closed as inspectors found cracks in its piers.") == ""
+    assert unbacked_cause(claim, "It carried 12,000 cars a day, since it was the only crossing.") == ""
+    for not_a_reason in ["The footbridge was closed, as the mayor said.", "Cities such as Lindenstadt closed bridges.",
+                         "The footbridge has been closed since 2022.", "Since the war started, trade has collapsed.",
+                         "The footbridge was closed as planned."]:
+        assert unbacked_cause(claim, not_a_reason) == "gives no cause or reason (“because”)", not_a_reason
 
 
 def test_an_invented_cause_is_flagged_in_the_check(sample_settings):
