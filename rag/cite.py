@@ -510,6 +510,7 @@ class SentenceCheck:
     focus: float = 0.0  # similarity of the claim with the numbered sentence itself
     closest_span: tuple[int, int] | None = None  # the passage sentence most like the claim, and its similarity
     closest: float = 0.0
+    other_figure: bool = False  # not supported because the passage gives another figure or outcome
 
 
 class CitationChecker:
@@ -587,7 +588,8 @@ class CitationChecker:
         if missing_numbers:  # named as the claim writes it: "2.5 million", not 25
             shown = next((f.written for f in figures(claim) if missing_numbers[0] in numbers_in(f.written)),
                          str(missing_numbers[0]))
-            return SentenceCheck(False, support, f"number {shown} is not in passage [{evidence.n}]", span)
+            return SentenceCheck(False, support, f"number {shown} is not in passage [{evidence.n}]", span,
+                                 other_figure=bool(passage_amounts))
         # "Ja, der 17-Jährige wurde verletzt" for "Ist der 17-Jährige ums Leben gekommen?": a yes claims the question
         miscounted = other_outcome(claim, evidence.passage.text) or (
             other_outcome(question, evidence.passage.text) if YES.match(claim) and YES_NO_QUESTION.match(question)
@@ -595,7 +597,8 @@ class CitationChecker:
         if miscounted:
             figure, claimed, stated = miscounted
             said = f"says {figure} was" if figure.startswith("the ") else f"counts {figure}"  # an age names one person
-            return SentenceCheck(False, support, f"passage [{evidence.n}] {said} {stated}, not {claimed}", span)
+            return SentenceCheck(False, support, f"passage [{evidence.n}] {said} {stated}, not {claimed}", span,
+                                 other_figure=True)
         # the title and the publication's name count as its words too ("the "Rundschau" reported")
         cause = unbacked_cause(claim, evidence.passage.text)
         if cause:
@@ -935,6 +938,10 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
         if moved and not reason:
             reason = f"citation corrected by newsrag: the model cited {''.join(f'[{n}]' for n in moved)}"
         supported_by = [n for n in valid if checks[n].supported]
+        # "Three people died [1][3]" where [3] says five: a passage that gives another figure is no source of the
+        # sentence; if it is another article's report, the differing-figure step lists it as such
+        contradicting = [n for n in valid if n not in supported_by and checks[n].other_figure] if supported_by else []
+        valid = [n for n in valid if n not in contradicting]
         for n in supported_by or valid:
             span = checks[n].best_span
             if span and checks[n].support > best_quote.get(n, (-1.0, (0, 0)))[0]:
@@ -950,6 +957,9 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
                 best_quote.setdefault(n, (0.0, (by_n[n].sentence.start, by_n[n].sentence.end)))
         if removed and supported_by:
             note = f"newsrag removed '{', '.join(removed)}': no passage says so"
+            reason = f"{reason}; {note}" if reason else note
+        if contradicting:
+            note = f"newsrag removed {''.join(f'[{n}]' for n in contradicting)}: it gives another figure"
             reason = f"{reason}; {note}" if reason else note
         sentences.append(AnswerSentence(claim, valid, bool(supported_by), reason, support))
 

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, lacks_asked_figure, misquotations,
                       missing_amount, names_in, normalise_markers, number_in_order, numbers_in, quotations,
                       split_answer, unbacked_cause)
@@ -98,6 +100,18 @@ def one_sentence_evidence(text: str, title: str = "Tesla") -> Evidence:
                           content_hash="", passage_ids=["t#0"], text=text)
     passage = Passage(id="t#0", article_id="t", text=text, start=0, end=len(text), sentences=(Sentence(0, len(text)),))
     return Evidence(1, passage, article, 1.0, EvidenceSentence(0, len(text), text, 1.0))
+
+
+def test_a_cited_passage_that_gives_another_figure_is_removed_from_a_verified_sentence(sample_settings):
+    three = one_sentence_evidence("Beim Einsturz der Lindenbrücke sind drei Menschen ums Leben gekommen.", "Einsturz")
+    five = replace(one_sentence_evidence("Nach dem Einsturz der Lindenbrücke ist die Zahl der Toten auf fünf gestiegen.",
+                                         "Fünf Tote"), n=2)
+    five = replace(five, article=replace(five.article, id="u"), passage=replace(five.passage, id="u#0", article_id="u"))
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    (sentence,) = check_answer("Three people died in the collapse of the Linden Bridge [1][2].", [three, five],
+                               checker, "How many people died in the Linden Bridge collapse?").sentences
+    assert sentence.supported and sentence.citations == [1]
+    assert sentence.reason == "newsrag removed [2]: it gives another figure"
 
 
 def test_decade_claim_checks_against_german_decade(sample_settings):
