@@ -208,7 +208,8 @@ def figures(sentence: str, reach: int = 50) -> list[Figure]:
             scale = SUFFIX_SCALES[suffix.group(0)]
             value *= scale
         elif following and fold(following.group(0)) in SCALES:
-            scale = SCALES[fold(following.group(0))]
+            # a capitalised "Billion" is German: a million million
+            scale = 1e12 if following.group(0) == "Billion" else SCALES[fold(following.group(0))]
             value *= scale
             scaled_to = following.end()
         end = max(scaled_to, m.end())
@@ -268,17 +269,19 @@ _AGE_BEFORE = re.compile(r"\b(?:aged|im alter von)\s*$", re.IGNORECASE)
 
 
 # who was among the dead or injured: the figures that follow count a part of them
-_AMONG = re.compile(r"\b(?:unter (?:den|ihnen)|among(?: the| them)?|darunter|including|davon)\b")
+_AMONG = re.compile(r"\b(?:unter (?:den|ihnen)|among(?: the| them)?|darunter|including)\b[^;:–]*")
 
 
-def _casualty_counts(text: str) -> list[tuple[Figure, str, bool]]:
+def _casualty_counts(text: str, totals_only: bool = False) -> list[tuple[Figure, str, bool]]:
     """Each figure of the text with the outcome it counts ('' when none is named) and whether it is an age ("ein
     17-Jähriger wurde verletzt": the 17-year-old is the one injured). Not counts of anyone: "zwei Tage nach dem
-    Feuer" (a span of time), "drei davon", "darunter zwei Kinder" (a part of another count)."""
+    Feuer" (a span of time), "drei davon" (a part of another count). With totals_only, not the figures that name
+    who was among them either ("Unter den Toten waren … zwei Lieferfahrer", "darunter zwei Kinder"): a part of the
+    dead is no other count of them."""
     found = []
     for sentence in split_sentences(text):
         part = text[sentence.start:sentence.end]
-        among = _AMONG.search(fold(part))
+        among = [m.span() for m in _AMONG.finditer(fold(part))] if totals_only else []
         for f in figures(part):
             end = f.start + len(f.written)
             age = bool(_AGE_AFTER.match(part, end) or _AGE_BEFORE.search(part[:f.start]))
@@ -286,9 +289,13 @@ def _casualty_counts(text: str) -> list[tuple[Figure, str, bool]]:
             if not age and (part[end:end + 1] == "-" or _PARTITIVE.match(part, end) or (
                     following and fold(following[0]) in CALENDAR_NOUNS)):
                 continue
-            if not age and among and len(fold(part[:f.start])) > among.start():
-                continue  # "Unter den Toten waren … zwei Lieferfahrer": a part of the dead, not their count
-            found.append((f, _outcome_near(part, f.start), age))
+            at = len(fold(part[:f.start]))
+            if not age and any(a < at < b for a, b in among):
+                continue
+            outcome = _outcome_near(part, f.start)
+            if age and sum(bool(p.search(fold(part))) for p in OUTCOMES.values()) > 1:
+                outcome = ""  # "Ein 17-jähriger Autofahrer wurde verletzt, der Radfahrer starb": whose outcome is whose
+            found.append((f, outcome, age))
     return found
 
 
@@ -314,17 +321,14 @@ CLAIMED_CAUSE = re.compile(
 GIVEN_CAUSE = re.compile(
     CLAIMED_CAUSE.pattern + r"|\b(?:cause[sd]?|causing|reasons?|dank|dadurch|sodass|so dass|fuehrte\w*|fuehren"
     r"|ausgeloest|ausloeser|zurueckzufuehren|folge|folgen|lag an|liegt an|therefore|thus|hence|so that)\b")
-# English gives a reason with "as" or "since" too, but both also mean "while", "like" and "from then on": only a
-# clause with its own subject and verb counts ("closed as inspectors found cracks"), not a report ("as the mayor
-# said"), a comparison ("such as", "as well as") or a time ("since 2022", "since March")
-_AS_REPORTING = r"(?!(?:said|says|announced|reported|stated|explained|confirmed|told|added|noted|wrote|claimed)\b)"
+# English gives a reason with "as" or "since" too, but both also mean "when", "like" and "from then on": only a
+# clause with its own subject and a verb of finding or lacking counts ("closed as inspectors found cracks", "since it
+# was the only crossing"), not a time ("as the mayor arrived", "since the bridge was opened in 1962", "since 2022")
 _SUBJECT = r"(?:the |a |an |its |their |his |her |it |they |he |she |we )?(?!(?:19|20)\d\d\b)[a-z]+ (?:[a-z]+ )?"
-_STATE = r"(?:had|has|have|was|were|is|are|could|would|did|lacked|needed|wanted|refused)"
 CLAUSE_CAUSE = re.compile(
-    r"(?<!such )(?<!well )(?<!soon )(?<!long )(?<!far )(?<!much )\bas " + _SUBJECT + _AS_REPORTING
-    + r"(?:" + _STATE + r"|found|discovered|showed|revealed|failed|feared|became|[a-z]+ed)\b"
-    # "since the war started" is a time; "since it was the only crossing" a reason
-    + r"|\bsince " + _SUBJECT + _STATE + r"\b")
+    r"(?<!such )(?<!well )(?<!soon )(?<!long )(?<!far )(?<!much )\b(?:as|since) " + _SUBJECT
+    + r"(?:found|discovered|showed|revealed|lacked|failed|feared|needed|could not|couldn't|did not|didn't|had no"
+    r"|(?:was|were|is|are) (?:the only|not|no longer|too|unable|short))\b")
 UNKNOWN_CAUSE = re.compile(
     r"\b(?:unklar|unbekannt|nicht bekannt|noch offen|ermittelt|wird geprueft|werden geprueft|unknown|unclear|not known"
     r"|not yet known|under investigation|being investigated|investigating)\b")
@@ -332,12 +336,13 @@ UNKNOWN_CAUSE = re.compile(
 
 # "kostet Euro", "beträgt Prozent", "costs euros": a small model that leaves the amount out still writes its unit
 _AMOUNT_SLOT = re.compile(
-    r"\b(?P<before>\w+\s+)?(?P<slot>kostet|kosten|kostete|kosteten|betr(?:ä|ae)gt|betragen|betrug|liegt bei|lag bei|auf|um|von"
-    r"|(?:ü|ue)ber|bei|rund|etwa|ca\.|k(?:ö|oe)nnte|k(?:ö|oe)nnten|w(?:ü|ue)rden?|soll(?:en|te|ten)?|wird|d(?:ü|ue)rften?"
-    r"|is|are|was|were|costs?|of|at|by|about|around)\s+"
+    r"\b(?P<before>\w+\s+)?(?P<slot>kostet|kosten|kostete|kosteten|betr(?:ä|ae)gt|betragen|betrug|liegt bei|lag bei"
+    r"|(?:stieg|steigt|sank|sinkt|fiel|f(?:ä|ae)llt) um|rund|etwa|ca\.|k(?:ö|oe)nnte|k(?:ö|oe)nnten|w(?:ü|ue)rden?"
+    r"|soll(?:en|te|ten)?|wird|d(?:ü|ue)rften?|costs?|(?:rose|fell|grew|increased|decreased|dropped) by)\s+"
     r"(?P<unit>euros?|prozent|us-dollar|dollars?|pfund|percent|per cent|pounds?)\b(?!-)",
     re.IGNORECASE)
-_VAGUE_QUANTITY = {"hunderte", "tausende", "millionen", "milliarden", "hundreds", "thousands", "millions", "billions"}
+_VAGUE_QUANTITY = {"hunderte", "tausende", "millionen", "milliarden", "hundreds", "thousands", "millions", "billions",
+                   "dutzende", "dozens", "beide", "both"}
 
 
 def missing_amount(claim: str) -> str:
@@ -353,17 +358,26 @@ YES_NO_QUESTION = re.compile(
     r"\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|ist|sind|war|waren|hat|haben|hatte|hatten"
     r"|wurde|wurden|wird|werden|kann|koennen|können|gibt|gab)\b", re.IGNORECASE)
 # a question that asks for a count, an amount or a rate (matched on folded text)
+_MONEY = (r"(?:cost|pay|paid|spen[dt]|worth|money|price|charge|budget|damage|aid|loan|fine|salary|kost\w*|schaden"
+          r"|summe|betrag|\w*hilfe|kredit|zins\w*|preis|budget|miete|strafe|gehalt|ausgaben|einnahmen|umsatz|defizit"
+          r"|schulden)")
 ASKS_FOR_FIGURE = re.compile(
-    r"\b(?:how (?:many|much)|what (?:percentage|share|proportion|(?:interest )?rate|amount|sum|number of)"
-    r"|wie ?viele?|wie (?:hoch|teuer)|welche[mnrs]? (?:zinssatz|betrag|summe|hoehe|anteil|prozentsatz|zahl))\b")
-# an answer of none is a figure too
-NONE_WORDS = re.compile(r"\b(?:kein\w*|niemand|nichts|none|no one|nobody|nothing|zero|null|dutzend\w*|dozens?)\b")
+    r"\b(?:how many|what (?:percentage|share|proportion|(?:interest )?rate|amount|sum|number of)|wie ?viele"
+    r"|welche[mnrs]? (?:zinssatz|betrag|summe|hoehe|anteil|prozentsatz|zahl))\b"
+    # "how much" and "wie hoch" ask for a figure when money is asked about, not "how much did he know"
+    r"|\b(?:how much|wie ?viel|wie (?:hoch|teuer))\b(?=.*\b" + _MONEY + r"\b)")
+# another part of the question asks something else: a sentence without a figure may answer that part
+OTHER_QUESTION = re.compile(r"\b(?:who|when|where|why|which|wer|wann|wo|warum|wieso|weshalb)\b")
+# an answer of none, both or dozens gives a figure too
+NONE_WORDS = re.compile(r"\b(?:kein\w*|niemand|nichts|none|no one|nobody|nothing|zero|null|dutzend\w*|dozens?"
+                        r"|beide\w*|both|hunderte\w*|tausende\w*|hundreds|thousands)\b")
 
 
 def lacks_asked_figure(question: str, sentences: Sequence[str]) -> bool:
     """The question asks how many, how much or at what rate, and no sentence gives a figure: "Der Zinssatz ist pro
     Jahr" for "Zu welchem Zinssatz …?". A small model copies a sentence's frame and leaves its number out."""
-    if not ASKS_FOR_FIGURE.search(fold(question)):
+    asked = fold(question)
+    if not ASKS_FOR_FIGURE.search(asked) or OTHER_QUESTION.search(asked):
         return False
     return not any(numbers_in(s) or figures(s) or NONE_WORDS.search(fold(s)) for s in sentences)
 
@@ -588,8 +602,16 @@ class CitationChecker:
         if missing_numbers:  # named as the claim writes it: "2.5 million", not 25
             shown = next((f.written for f in figures(claim) if missing_numbers[0] in numbers_in(f.written)),
                          str(missing_numbers[0]))
+            # another figure for the same thing: "fünf Tote" against "three people died", not "1962" or "12.000 Autos"
+            # (words of the question name the topic, not what is counted: "Linden Bridge" / "Lindenbrücke")
+            asked = {fold(w) for w in words(question)}
+            claimed = [f for f in figures(claim) if f.value not in passage_amounts]
+            outcomes = {o for f, o, _ in _casualty_counts(claim) if o and f.value not in passage_amounts}
+            differs = any(o in outcomes for _, o, age in _casualty_counts(evidence.passage.text, True) if not age) or any(
+                p.same_kind(c) and _shared_stems(p.context - asked, c.context - asked) >= SAME_COUNT_WORDS
+                for c in claimed for p in figures(evidence.passage.text))
             return SentenceCheck(False, support, f"number {shown} is not in passage [{evidence.n}]", span,
-                                 other_figure=bool(passage_amounts))
+                                 other_figure=differs)
         # "Ja, der 17-Jährige wurde verletzt" for "Ist der 17-Jährige ums Leben gekommen?": a yes claims the question
         miscounted = other_outcome(claim, evidence.passage.text) or (
             other_outcome(question, evidence.passage.text) if YES.match(claim) and YES_NO_QUESTION.match(question)
@@ -786,7 +808,7 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
         return []
     cited_articles = {e.article.id for e in cited}
     cited_titles = {fold(w) for e in cited for w in words(e.article.title)}
-    casualties = [(f, outcome, age) for e in cited for f, outcome, age in _casualty_counts(e.sentence.text)
+    casualties = [(f, outcome, age) for e in cited for f, outcome, age in _casualty_counts(e.sentence.text, True)
                   if f.value in claimed and outcome]
     outcome_of = {f.value: outcome for f, outcome, age in casualties if not age}
     cited_ages = {f.value for e in cited for f, _, age in _casualty_counts(e.sentence.text) if age}
@@ -802,14 +824,14 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
         alike = max((float(vectors[other.n] @ vectors[e.n]) for e in cited if e.n in vectors), default=0.0)
         if event_names and other.article.id not in names_held:
             article_words = _article_words(other.article)
-            names_held[other.article.id] = sum(_name_found(n, article_words) for n in event_names) / len(event_names)
+            names_held[other.article.id] = sum(_holds_name(n, article_words) for n in event_names) / len(event_names)
         if names_held.get(other.article.id, 1.0) < 0.5:
             continue  # it lacks most names of the event asked about: another event (the Kiel fire, not Neustadt's)
         if casualties and names_held.get(other.article.id) == 1.0:
             # another report of the event the question names (not the Kiel fire for "… the Neustadt fire?"): its
             # count of the same outcome differs, however unalike the two sentences ("Demnach starb ein Mensch" /
             # "… sind zwei Menschen ums Leben gekommen": 0.05)
-            counts = _casualty_counts(other.sentence.text)
+            counts = _casualty_counts(other.sentence.text, True)
             for a, outcome, age in casualties:
                 key = (other.article.id, a.value)
                 if alike > found.get(key, (-1.0, 0))[0] and any(o == outcome and is_age == age and f.value != a.value
@@ -820,7 +842,7 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
         # a count of the dead differs only from another count of the dead, not from the injured or "drei davon"
-        other_counts = _casualty_counts(other.sentence.text)
+        other_counts = _casualty_counts(other.sentence.text, True)
         other_outcomes = {f.value: o for f, o, age in other_counts if o and not age}
         other_ages = {f.value for f, _, age in other_counts if age}  # "ein 17-Jähriger" counts no one
         for a in anchors:
@@ -840,13 +862,19 @@ def _article_words(article: Article) -> set[str]:
     return {fold(w) for w in words(f"{article.title} {article.text}")}
 
 
+def _holds_name(name: str, article_words: set[str]) -> bool:
+    """Stricter than _name_found: the name itself, inflected or spelled alike ("Neustädter"), not any word that
+    shares its first four letters ("Neuseeland")."""
+    return name in article_words or any(w.startswith(name) for w in article_words) or _spelled_alike(name, article_words)
+
+
 def _event_names(question: str, cited: Sequence[Evidence]) -> set[str]:
     """The names by which the question picks out its event and that the cited article holds: "Neustadt" in "How
     many died in the Neustadt warehouse fire?" (in German every noun: "Brand", "Lagerhalle"). Another article that
     holds them all reports the same event, as far as the question tells events apart."""
     cited_words = {i: _article_words(e.article) for i, e in enumerate(cited)}
     return {n for n in names_in(question) if n not in FUNCTION_WORDS
-            and all(_name_found(n, found) for found in cited_words.values())}
+            and all(_holds_name(n, found) for found in cited_words.values())}
 
 
 def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, evidence: Sequence[Evidence],

@@ -112,6 +112,12 @@ def test_a_cited_passage_that_gives_another_figure_is_removed_from_a_verified_se
                                checker, "How many people died in the Linden Bridge collapse?").sentences
     assert sentence.supported and sentence.citations == [1]
     assert sentence.reason == "newsrag removed [2]: it gives another figure"
+    # a passage with figures for something else (a year, cars a day) gives no other count of the dead
+    cars = replace(five, passage=replace(five.passage, text="Die 1962 eröffnete Lindenbrücke war für 12.000 Autos am "
+                                                             "Tag ausgelegt."))
+    (kept,) = check_answer("Three people died in the collapse of the Linden Bridge [1][2].", [three, cars], checker,
+                           "How many people died in the Linden Bridge collapse?").sentences
+    assert kept.supported and "another figure" not in kept.reason
 
 
 def test_decade_claim_checks_against_german_decade(sample_settings):
@@ -154,7 +160,8 @@ def test_a_cause_must_be_the_sources_own():
     assert unbacked_cause(claim, "It carried 12,000 cars a day, since it was the only crossing.") == ""
     for not_a_reason in ["The footbridge was closed, as the mayor said.", "Cities such as Lindenstadt closed bridges.",
                          "The footbridge has been closed since 2022.", "Since the war started, trade has collapsed.",
-                         "The footbridge was closed as planned."]:
+                         "The footbridge was closed as planned.", "Since the bridge was opened in 1962, millions crossed.",
+                         "The crowd cheered as the mayor arrived.", "He has lived here since he was a child."]:
         assert unbacked_cause(claim, not_a_reason) == "gives no cause or reason (“because”)", not_a_reason
 
 
@@ -461,7 +468,9 @@ def test_a_unit_without_its_amount_is_no_figure():
     assert missing_amount("Ein Ersatz der Brücke könnte Euro kosten.") == "Euro"
     assert missing_amount("The rate rose by percent.") == "percent"
     for fine in ["Die Reparatur kostet 3 Millionen Euro.", "It costs $3m.", "billions of euros were lost",
-                 "Das wird Millionen kosten.", "The price is in euros.", "Kroatien wird Euro-Land."]:
+                 "Das wird Millionen kosten.", "The price is in euros.", "Kroatien wird Euro-Land.",
+                 "Kroatien hat 2023 auf Euro umgestellt.", "Der Wechsel von Pfund zu Euro", "Dozens of euros were lost.",
+                 "The amount of euros spent was not disclosed."]:
         assert missing_amount(fine) == "", fine
 
 
@@ -472,3 +481,8 @@ def test_an_answer_to_how_many_must_give_a_figure():
     assert not lacks_asked_figure(question, ["Der Kredit über 1,5 Millionen Euro kostet 0,375 Prozent."])
     assert not lacks_asked_figure("How many people died?", ["Nobody died."])  # none is a figure
     assert not lacks_asked_figure("Wer war dabei?", ["Der Bürgermeister."])  # not asked for one
+    assert not lacks_asked_figure("How many drivers died?", ["Both drivers died."])
+    assert not lacks_asked_figure("How much did the mayor know about the cracks?", ["The mayor knew of them."])
+    assert lacks_asked_figure("How much did the repair cost?", ["The repair was expensive."])
+    # a question with another part: a sentence without a figure may answer that part
+    assert not lacks_asked_figure("Who built the bridge and how much did it cost?", ["Hochtief built the bridge."])

@@ -81,6 +81,9 @@ def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
         "1,000", "dead", "injured")  # the comma inside "1,000" ends no clause
     assert other_outcome("17 people were injured.", "17 Menschen wurden tödlich verletzt.") == (
         "17", "injured", "dead")
+    # who was among the dead is still dead: two children among them were not injured
+    assert other_outcome("Two people were injured.", "Fünf Menschen starben, darunter zwei Kinder.") == (
+        "two", "injured", "dead")
     # the person an age names: "a 17-year-old died" where the passage's 17-year-old was injured
     assert other_outcome("A 17-year-old died.", "Ein 17-Jähriger wurde verletzt.") == ("the 17-year-old", "dead", "injured")
     assert other_outcome("Der 17 Jahre alte Fahrer starb.", "Ein 17 Jahre alter Radfahrer wurde verletzt.") == (
@@ -100,8 +103,13 @@ def test_a_casualty_figure_must_count_what_the_passage_says_it_counts():
     ("17 people were hospitalised with injuries.", "Zwei Menschen starben; 17 wurden ins Krankenhaus gebracht."),
     # a part of another count: no judgement
     ("Two of the 17 injured died.", "17 Menschen wurden verletzt. Zwei von ihnen starben."),
-    ("Two people were injured.", "Fünf Menschen starben, darunter zwei Kinder."),
     ("Two people were injured.", "Unter den Toten waren ein Ehepaar und zwei Lieferfahrer. Zwei wurden verletzt."),
+    ("Three firefighters were injured.", "Drei Menschen starben. Unter den Verletzten waren drei Feuerwehrleute."),
+    # an age in a sentence that names two outcomes: whose is whose is not read
+    ("A cyclist was killed by a 17-year-old driver.",
+     "Ein 17-jähriger Autofahrer wurde leicht verletzt, der Radfahrer starb."),
+    ("The 80-year-old woman died in hospital.",
+     "Eine 80-Jährige wurde schwer verletzt ins Krankenhaus gebracht, wo sie später starb."),
     # an age names a person; it is compared with the same age, never with a count
     ("The 45-year-old driver died.", "Der Fahrer, 45 Jahre alt, starb am Unfallort; ein 17-Jähriger wurde verletzt."),
     ("17 people were injured.", "Ein 17-Jähriger starb, 17 weitere wurden verletzt."),
