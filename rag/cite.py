@@ -827,22 +827,21 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
             names_held[other.article.id] = sum(_holds_name(n, article_words) for n in event_names) / len(event_names)
         if names_held.get(other.article.id, 1.0) < 0.5:
             continue  # it lacks most names of the event asked about: another event (the Kiel fire, not Neustadt's)
+        other_counts = _casualty_counts(other.sentence.text, True)
         if casualties and names_held.get(other.article.id) == 1.0:
             # another report of the event the question names (not the Kiel fire for "… the Neustadt fire?"): its
             # count of the same outcome differs, however unalike the two sentences ("Demnach starb ein Mensch" /
             # "… sind zwei Menschen ums Leben gekommen": 0.05)
-            counts = _casualty_counts(other.sentence.text, True)
             for a, outcome, age in casualties:
                 key = (other.article.id, a.value)
                 if alike > found.get(key, (-1.0, 0))[0] and any(o == outcome and is_age == age and f.value != a.value
-                                                                for f, o, is_age in counts):
+                                                                for f, o, is_age in other_counts):
                     found[key] = (alike, other.n)
         if alike < SAME_REPORT:
             continue
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
         # a count of the dead differs only from another count of the dead, not from the injured or "drei davon"
-        other_counts = _casualty_counts(other.sentence.text, True)
         other_outcomes = {f.value: o for f, o, age in other_counts if o and not age}
         other_ages = {f.value for f, _, age in other_counts if age}  # "ein 17-Jähriger" counts no one
         for a in anchors:
