@@ -259,12 +259,15 @@ class Assistant:
         checked.citations = number_in_order(checked.sentences, checked.citations)
         timings["total"] = round(time.perf_counter() - started, 3)
         status = self.backend()
+        for s in checked.sentences:
+            if s.differs:  # the reader must see that the reports differ, also where the answer is copied
+                s.differs_note = localised(settings.prompts_dir, "differs_later" if s.newer_report else "differs",
+                                           language, refs="".join(f"[{n}]" for n in s.differs), date=s.newer_report)
+
         def with_markers(s: AnswerSentence) -> str:
             marks = "".join(f" [{n}]" for n in s.citations)
-            if s.differs:  # the reader must see that the reports differ, also where the answer is copied
-                refs = "".join(f"[{n}]" for n in s.differs)
-                note = "differs_later" if s.newer_report else "differs"
-                marks += f" ({localised(settings.prompts_dir, note, language, refs=refs, date=s.newer_report)})"
+            if s.differs_note:
+                marks += f" ({s.differs_note})"
             if not s.supported:  # a flagged sentence stays in the answer: marked, wherever the text is shown
                 marks += f" ({localised(settings.prompts_dir, 'flagged', language)})"
             body = s.text.rstrip(".!?")

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .config import Settings, set_offline_environment
-from .types import OTHER_FIGURE_LABEL, differs_note
+from .types import OTHER_FIGURE_LABEL
 
 set_offline_environment()
 
@@ -214,7 +214,7 @@ def _print_sentences(sentences, indent: str = "") -> None:
         if s.supported and s.reason:  # an edit newsrag made: a corrected citation, a removed "unnamed"
             flag += f" [dim]({escape(s.reason)})[/dim]"
         if s.differs:
-            flag += f" [yellow]⚠ {differs_note(s.differs, s.newer_report)}[/yellow]"
+            flag += f" [yellow]⚠ {escape(s.differs_note)}[/yellow]"
         out.print(f"{indent}{escape(s.text)} {marks} {flag}", highlight=False)
 
 

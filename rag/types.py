@@ -138,14 +138,9 @@ class AnswerSentence:
     # the publication date of the newest of those articles, when it is newer than every article the sentence cites:
     # the answer may state a figure a later report has updated
     newer_report: str = ""
-
-
-def differs_note(differs: list[int], newer_report: str = "") -> str:
-    """How the CLI, the page and the export say that other articles give another figure."""
-    refs = "".join(f"[{n}]" for n in differs)
-    if newer_report:
-        return f"a later article ({newer_report}) gives a different figure: {refs}"
-    return f"another article gives a different figure: {refs}"
+    # how the answer says so, in its own language (prompts/differs*_<lang>.txt), ending with the citation markers:
+    # "ein späterer Artikel (2025-03-24) nennt eine andere Zahl: [2]"; the CLI, the page and the export show it as is
+    differs_note: str = ""
 
 
 @dataclass

@@ -127,9 +127,10 @@ def test_a_sentence_whose_figure_another_article_gives_differently_says_so():
 
     answer = Answer(question="Wie viele?", answer="17 Menschen wurden verletzt [1] (…: [2]).", refused=False,
                     backend="llamacpp", model="m", citations=[cited(1), cited(2, other_figure=True)],
-                    sentences=[AnswerSentence("17 Menschen wurden verletzt.", [1], True, differs=[2])])
+                    sentences=[AnswerSentence("17 Menschen wurden verletzt.", [1], True, differs=[2],
+                                              differs_note="ein anderer Artikel nennt eine andere Zahl: [2]")])
     with out.capture() as captured:
         render_answer(answer)
-    assert "17 Menschen wurden verletzt. [1] ✓ ⚠ another article gives a different figure: [2]" in captured.get()
+    assert "17 Menschen wurden verletzt. [1] ✓ ⚠ ein anderer Artikel nennt eine andere Zahl: [2]" in captured.get()
     assert "[1] Bericht 1 (a1, undated)" in captured.get()
     assert "[2] (another article's figure, not a source of the answer) Bericht 2 (a2, undated)" in captured.get()

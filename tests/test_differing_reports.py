@@ -158,6 +158,8 @@ def test_a_figure_a_later_report_gives_otherwise_says_the_later_date(two_reports
     assert not answer.refused, answer.refusal_reason
     (sentence,) = answer.sentences
     assert sentence.differs == [2] and sentence.newer_report == "2025-06-05"
+    # the page, the CLI and the export show the note as the answer says it, in the answer's language
+    assert sentence.differs_note == "ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2]"
     assert answer.answer == ("Beim Brand der Papierfabrik wurden neun Menschen verletzt [1] "
                              "(ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2]).")
     # the later report's own figure: the other article is older, so nothing is said of dates

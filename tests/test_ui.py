@@ -399,10 +399,12 @@ def test_serve_stopped_by_sigterm_leaves_no_transcript_behind(sample_index_dir, 
 
 def test_a_figure_another_article_gives_differently_is_shown_with_a_link_to_it():
     answer = answer_dict(sentences=[dict(text="17 Menschen wurden verletzt.", citations=[1], supported=True, reason="",
-                                         support=0.9, model_check=0.9, differs=[2])],
+                                         support=0.9, model_check=0.9, differs=[2],
+                                         differs_note="ein anderer Artikel nennt eine andere Zahl: [2]")],
                          citations=[citation(), citation(n=2, article_id="a2", other_figure=True)])
     html = render.render_chat([{"question": "Wie viele?", "answer": answer}])
-    assert ('(another article gives a different figure: <a class="cite-ref" href="#ev-1-2" data-target="ev-1-2" '
+    # the note is in the answer's language, as in the answer text, with a link in place of its marker
+    assert ('(ein anderer Artikel nennt eine andere Zahl: <a class="cite-ref" href="#ev-1-2" data-target="ev-1-2" '
             'title="open citation [2]">[2]</a>)</span>.') in html
     evidence = render.render_evidence([{"question": "Wie viele?", "answer": answer}], lambda _: ARTICLE)
     assert 'id="ev-1-2"' in evidence  # the other report is listed like a citation, so the link opens it
@@ -411,12 +413,13 @@ def test_a_figure_another_article_gives_differently_is_shown_with_a_link_to_it()
     assert labels == [("1", ""), ("2", '<span class="role">another article&#x27;s figure, not a source of the answer'
                                         '</span>')]
     md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
-    assert "- 17 Menschen wurden verletzt. [1] **(another article gives a different figure: [2])**" in md
+    assert "- 17 Menschen wurden verletzt. [1] **(ein anderer Artikel nennt eine andere Zahl: [2])**" in md
     assert "[2] *(another article's figure, not a source of the answer)* **" in md
     assert "[1] **" in md
     # a later report: the page and the export say so, with its date
     answer["sentences"][0]["newer_report"] = "2025-06-05"
+    answer["sentences"][0]["differs_note"] = "ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2]"
     html = render.render_chat([{"question": "Wie viele?", "answer": answer}])
-    assert '(a later article (2025-06-05) gives a different figure: <a class="cite-ref"' in html
+    assert '(ein späterer Artikel (2025-06-05) nennt eine andere Zahl: <a class="cite-ref"' in html
     md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
-    assert "[1] **(a later article (2025-06-05) gives a different figure: [2])**" in md
+    assert "[1] **(ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2])**" in md

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rag.types import OTHER_FIGURE_LABEL, differs_note
+from rag.types import OTHER_FIGURE_LABEL
 
 # An article lookup: article id -> full cleaned text (offsets point into it), or None if it is gone from the index.
 ArticleText = Callable[[str], "str | None"]
@@ -19,6 +20,11 @@ ArticleText = Callable[[str], "str | None"]
 
 def esc(text: object) -> str:
     return html.escape(str(text or ""), quote=True)
+
+
+def _without_markers(note: str) -> str:
+    """A note that ends with its citation markers, without them: the page puts links there instead."""
+    return re.sub(r"\s*(?:\[\d+\])+\s*$", "", note)
 
 
 # --- spans ---------------------------------------------------------------------------------------------------------
@@ -104,7 +110,7 @@ def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
         differs = cite_marks([n for n in s.get("differs") or [] if n in known], turn)
         if differs:  # the answer states one figure; another article gives another
             marks += (f' <span class="differs" title="the reports differ: read both before using the figure">'
-                      f'({esc(differs_note([], s.get("newer_report", "")))}{differs})</span>')
+                      f'({esc(_without_markers(s.get("differs_note") or "⚠"))} {differs})</span>')
         text = s["text"]
         body = text.rstrip(".!?…") if marks else text  # markers go before the final punctuation, as in the CLI
         tail = text[len(body):]
@@ -290,7 +296,7 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
                 if s.get("supported") and s.get("weak"):
                     flag += f" **(weak: the model check gave only {s.get('model_check') or 0:.2f})**"
                 if s.get("differs"):
-                    flag += f" **({differs_note(s['differs'], s.get('newer_report', ''))})**"
+                    flag += f" **({s.get('differs_note') or s['differs']})**"
                 lines.append(f"- {s['text']} {marks}{flag}".rstrip())
             lines.append("")
             sources = answer.get("citations") or []
