@@ -15,7 +15,8 @@ from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
 from .generate import (answer_messages, claim_for_check, condense_question, declines_to_answer,
-                       evidence_answers_question, localised, refusal_text, source_states_claim, warm_up_checks)
+                       evidence_answers_question, localised, refusal_text, source_states_claim, translate_question,
+                       warm_up_checks)
 from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
 from .retrieve import Filters, Retriever
@@ -56,6 +57,7 @@ class Assistant:
         self._model = model
         self._status: BackendStatus | None = None
         self._lock = threading.Lock()
+        self._translations: dict[tuple[str, str], tuple[str, int]] = {}  # (question, language): (text, tokens)
 
     # --- backend
     def backend(self, refresh: bool = False) -> BackendStatus:
@@ -80,6 +82,36 @@ class Assistant:
             warm_up_checks(self.model, self.settings.prompts_dir)
         else:
             _ = self.model
+
+    def translations(self, question: str) -> tuple[tuple[str, ...], int]:
+        """The question in each other language the indexed articles are written in (see translate_question), and the
+        prompt tokens that cost. The evaluation asks before the pipeline does, so they are kept per question.
+        Only where articles in the question's own language compete with the others: over German articles alone, an
+        English question finds its passage as well without (xquad-de-dev), and the small model's translations
+        ("What year did Tesla die?" as "Wie alt war Tesla?") then only pull in the wrong sentences."""
+        if not self.settings.translate_questions:
+            return (), 0
+        asked = detect_language(question) or "en"
+        written = {a.language for a in self.index.manifest.articles.values()}
+        if asked not in written:
+            return (), 0
+        # the languages with a prompt to translate into (prompts/translate_<language>.txt)
+        languages = sorted(language for language in written
+                           if language != asked and (self.settings.prompts_dir / f"translate_{language}.txt").exists())
+        if len(self._translations) > 1000:
+            self._translations.clear()
+        texts, tokens = [], 0
+        for language in languages:
+            key = (question, language)
+            if key not in self._translations:
+                usage = Usage()
+                text = translate_question(self.model, self.settings.prompts_dir, question, language, usage)
+                self._translations[key] = (text, usage.prompt_tokens)
+            text, spent = self._translations[key]
+            tokens += spent
+            if text:
+                texts.append(text)
+        return tuple(texts), tokens
 
     def _verify_with_model(self, question: str, sentences: list[AnswerSentence], evidence: Sequence[Evidence],
                            citations: Sequence[Citation]) -> tuple[list[Citation], int]:
@@ -162,10 +194,15 @@ class Assistant:
             yield AnswerEvent("status", "Rewriting the follow-up question…")
             standalone = condense_question(self.model, settings.prompts_dir, question, history)
             lap("condense")
+        if self.settings.translate_questions:
+            yield AnswerEvent("status", "Translating the question for the search…")
+        translated, translation_tokens = self.translations(standalone)
+        if translated:
+            lap("translate")
         yield AnswerEvent("status", "Searching the articles…")
-        hits = self.retriever.retrieve(standalone, k=settings.top_k, filters=filters)
+        hits = self.retriever.retrieve(standalone, k=settings.top_k, filters=filters, extra_queries=translated)
         lap("retrieve")
-        selection = select_evidence(standalone, hits, self.embedder, settings)
+        selection = select_evidence(standalone, hits, self.embedder, settings, translated)
         lap("evidence")
         answerable: float | None = None
 
@@ -201,11 +238,12 @@ class Assistant:
             answerable = evidence_answers_question(self.model, settings.prompts_dir, standalone, selection.evidence,
                                                    asked)
             lap("answerable")
-            if answerable is not None and answerable < settings.answerable_min_yes:
-                yield AnswerEvent("answer", answer=refuse(
-                    f"the model found that the evidence does not answer the question (its probability of yes "
-                    f"{answerable:.2f} < {settings.answerable_min_yes:.2f})", usage=asked, kind="no_answer"))
-                return
+        asked.prompt_tokens += translation_tokens  # after the check: a backend sets its request's count
+        if answerable is not None and answerable < settings.answerable_min_yes:
+            yield AnswerEvent("answer", answer=refuse(
+                f"the model found that the evidence does not answer the question (its probability of yes "
+                f"{answerable:.2f} < {settings.answerable_min_yes:.2f})", usage=asked, kind="no_answer"))
+            return
 
         yield AnswerEvent("status", "Writing the answer…")
         messages = answer_messages(settings.prompts_dir, standalone, selection.evidence, language)

@@ -357,6 +357,18 @@ YES = re.compile(r"\s*(?:ja|yes|jawohl|richtig|correct)\b", re.IGNORECASE)
 YES_NO_QUESTION = re.compile(
     r"\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|ist|sind|war|waren|hat|haben|hatte|hatten"
     r"|wurde|wurden|wird|werden|kann|koennen|können|gibt|gab)\b", re.IGNORECASE)
+
+
+_ENGLISH_SUBJECT = re.compile(r"\s*was\s+(?:the|a|an|he|she|it|there|this|that|his|her|its|their|anyone|anybody)\b",
+                              re.IGNORECASE)
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Opens with a verb: "Was the fisherman found?", "Wurde er gefunden?"; German "Was umgibt …?" asks what."""
+    opening = YES_NO_QUESTION.match(question)
+    if not opening:
+        return False
+    return opening.group(0).strip().lower() != "was" or bool(_ENGLISH_SUBJECT.match(question))
 # a question that asks for a count, an amount or a rate (matched on folded text)
 _MONEY = (r"(?:cost|pay|paid|spen[dt]|worth|money|price|charge|budget|damage|aid|loan|fine|salary|kost\w*|schaden"
           r"|summe|betrag|\w*hilfe|kredit|zins\w*|preis|budget|miete|strafe|gehalt|ausgaben|einnahmen|umsatz|defizit"
@@ -614,7 +626,7 @@ class CitationChecker:
                                  other_figure=differs)
         # "Ja, der 17-Jährige wurde verletzt" for "Ist der 17-Jährige ums Leben gekommen?": a yes claims the question
         miscounted = other_outcome(claim, evidence.passage.text) or (
-            other_outcome(question, evidence.passage.text) if YES.match(claim) and YES_NO_QUESTION.match(question)
+            other_outcome(question, evidence.passage.text) if YES.match(claim) and asks_yes_or_no(question)
             else None)
         if miscounted:
             figure, claimed, stated = miscounted
@@ -672,7 +684,10 @@ def restates_question(sentence: str, question: str, language: str) -> bool:
     of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In welchem Jahr erhielt Tesla eine
     Nominierung für den Nobelpreis?" answers nothing, however well its citation supports it; "Tesla designed the
     systems that Tesla Electric installed" names Tesla once more than its question, and that is its answer.
-    Function words of the answer's own language only: English "war" is a noun."""
+    Function words of the answer's own language only: English "war" is a noun. A yes/no question is answered by its
+    own statement ("The fisherman has been found" for "Has the fisherman been found?"): never a restatement."""
+    if asks_yes_or_no(question):
+        return False
     unused = [word_stems(w) for w in words(question)]
     stop = STOPWORDS.get(language, STOPWORDS["en"])
     for word in words(sentence):

@@ -60,7 +60,8 @@ class EvidenceSelection:
 
 
 def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: Embedder,
-                    settings: Settings) -> EvidenceSelection:
+                    settings: Settings, extra_queries: tuple[str, ...] = ()) -> EvidenceSelection:
+    """`extra_queries` (translations of the question): a sentence scores by the query it is closest to."""
     if not retrieved:
         return EvidenceSelection([], 0.0, [])
     sentence_texts: list[str] = []
@@ -72,12 +73,13 @@ def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: 
                 continue
             sentence_texts.append(text[s.start:s.end])
             owners.append((i, s.start, s.end))
-    vectors = embedder.embed_queries([question, *sentence_texts])
-    similarities = vectors[1:] @ vectors[0]
-    terms = anchor_terms(question)
+    queries = [question, *extra_queries]
+    vectors = embedder.embed_queries([*queries, *sentence_texts])
+    similarities = vectors[len(queries):] @ vectors[:len(queries)].T
+    terms = [anchor_terms(q) for q in queries]
     per_passage: dict[int, list[EvidenceSentence]] = {}
-    for (i, start, end), text, sim in zip(owners, sentence_texts, similarities):
-        score = float(sim) + 0.2 * term_overlap(terms, text)
+    for (i, start, end), text, sims in zip(owners, sentence_texts, similarities):
+        score = max(float(sim) + 0.2 * term_overlap(t, text) for sim, t in zip(sims, terms))
         per_passage.setdefault(i, []).append(EvidenceSentence(start, end, text, round(score, 4)))
     # a passage counts by its retrieval score and its single best sentence
     ranked = []

@@ -15,11 +15,12 @@ LANGUAGE_NAMES = {"en": "English", "de": "German"}
 NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
 # "The names are not mentioned in the given evidence": the model's own words for NOT_IN_ARTICLES. A sentence is one
 # when it has all three, in any order (German puts them in another): a negation, a verb of saying, the evidence.
-_NEGATION = re.compile(r"\b(?:not|no|nothing|nicht|nichts|kein\w*|nirgends)\b", re.IGNORECASE)
-_SAYING = re.compile(r"\b(?:mention\w*|state[sd]?|given|provided|found|contain\w*|say|says|specif\w*|erwähnt|genannt|"
-                     r"angegeben|enthalten|gefunden|steht)\b", re.IGNORECASE)
-_EVIDENCE = re.compile(r"\b(?:evidence|articles?|sources?|passages?|Artikeln?|Belegen?|Quellen?|Textstellen?)\b",
-                       re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|none|nothing|nicht|nichts|kein\w*|nirgends)\b", re.IGNORECASE)
+_SAYING = re.compile(r"\b(?:mention\w*|state[sd]?|gives?|given|provided|found|contain\w*|say|says|specif\w*|"
+                     r"report\w*|describe[sd]?|indicate[sd]?|explain\w*|erwähnt|genannt|nenn\w*|angegeben|enthalten|"
+                     r"gefunden|steht|gibt|geben|berichte\w*|beschreib\w*|erklär\w*|hervor)\b", re.IGNORECASE)
+_EVIDENCE = re.compile(r"\b(?:evidence|articles?|sources?|passages?|texts?|Artikeln?|Belegen?|Quellen?|Textstellen?|"
+                       r"Texte?n?)\b", re.IGNORECASE)
 
 
 def declines_to_answer(draft: str) -> bool:
@@ -124,6 +125,19 @@ def condense_question(model: ChatModel, prompts_dir: Path, question: str, histor
     if not rewritten or len(rewritten) > 3 * len(question) + 120:
         return question
     return rewritten
+
+
+def translate_question(model: ChatModel, prompts_dir: Path, question: str, language: str,
+                       usage: Usage | None = None) -> str:
+    """The question in another language of the articles, for retrieval only: an English question finds a German
+    article by its own words ("Pjöngjang", "Soforthilfe"), and in a corpus of both languages the articles in the
+    question's language no longer win on shared words alone. '' when the model gives nothing usable."""
+    prompt = render(prompts_dir, f"translate_{language}.txt", question=question)
+    translated = complete(model, [ChatMessage("user", prompt)], max_tokens=80, usage=usage).strip()
+    translated = translated.split("\n")[0].strip().strip('"„“').strip()
+    translated = re.sub(r"^(english|german|translation|question)\s*:\s*", "", translated, flags=re.IGNORECASE)
+    # a model that answers instead of translating produces something long
+    return translated if 0 < len(translated) <= 2 * len(question) + 40 else ""
 
 
 @lru_cache(maxsize=4)

@@ -85,7 +85,8 @@ class Retriever:
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None,
                  extra_queries: tuple[str, ...] = ()) -> list[RetrievedPassage]:
-        """`extra_queries` (e.g. a translation of the question) add lexical matches in the passages' language."""
+        """`extra_queries` (translations of the question) search too: a passage scores by the query it is closest to,
+        and lexical matches count in the passages' language."""
         k = k or self.settings.top_k
         filters = filters or Filters()
         manifest = self.index.manifest
@@ -97,16 +98,22 @@ class Retriever:
         allowed = None if filters.is_empty() else {
             pid for pid, rec in manifest.passages.items() if rec["article_id"] in allowed_articles
         }
-        vector = self.embedder.embed_queries([question])[0]
+        vectors = self.embedder.embed_queries([question, *extra_queries])
         n = self.settings.candidates
-        dense = dict(self.index.vectors.query(vector, n, filters.chroma_where()))
-        tokens = query_tokens(" ".join((question, *extra_queries)))
-        lexical = dict(self.index.lexical.search(tokens, n, allowed))
+        dense: dict[str, float] = {}
+        for vector in vectors:
+            for pid, score in self.index.vectors.query(vector, n, filters.chroma_where()):
+                dense[pid] = max(score, dense.get(pid, score))
+        # each query's BM25 scaled by its own best: the translation's best match counts as much as the question's
+        lexical: dict[str, float] = {}
+        for query in (question, *extra_queries):
+            for pid, score in self.index.lexical.search(query_tokens(query), n, allowed):
+                lexical[pid] = max(score, lexical.get(pid, score))
         # the manifest is the source of truth: ignore anything it does not name
         candidates = [pid for pid in dict.fromkeys([*dense, *lexical]) if pid in manifest.passages]
         missing = [pid for pid in candidates if pid not in dense]
         for pid, emb in self.index.vectors.embeddings(missing).items():
-            dense[pid] = float(emb @ vector)
+            dense[pid] = float((vectors @ emb).max())
         question_language = detect_language(question)
         results = []
         for pid in candidates:

@@ -263,6 +263,11 @@ def test_a_draft_that_says_the_evidence_does_not_say_is_a_refusal():
     assert declines_to_answer("Count of Melfi was not mentioned in the given articles.")
     assert declines_to_answer("Die Namen werden in den Artikeln nicht genannt [1].")
     assert declines_to_answer("In den Belegen ist kein Name genannt. Dazu steht nichts in den Artikeln.")
+    # other verbs of saying: a justified refusal in the model's words is a refusal, not an unverified draft
+    assert declines_to_answer("Der Artikel nennt keinen Grund für die Schließung der Brücke [2].")
+    assert declines_to_answer("Die Artikel geben keine Auskunft über die Kosten.")
+    assert declines_to_answer("The articles do not report how many people were evacuated [1].")
+    assert declines_to_answer("None of the texts explains why the dam failed.")
     # a real answer, even one that reports what someone did not say, is not a refusal
     assert not declines_to_answer("The ministry did not mention the sanctions [1].")
     assert not declines_to_answer("Choe Son Hui attended [1]. The details were not published [2].")
@@ -277,6 +282,12 @@ def test_a_sentence_that_only_repeats_the_question_is_recognised():
     assert restates_question("Die Patente von Tesla wurden wiederhergestellt.",
                              "Wann wurden die Patente von Tesla wiederhergestellt?", "de")
     assert restates_question("He lived in", "Where did Tesla live for much of his life?", "en")
+    # the statement of a yes/no question is its answer
+    assert not restates_question("The fisherman who went missing in the storm has been found.",
+                                 "Has the fisherman who went missing in the storm been found?", "en")
+    assert not restates_question("Der vermisste Fischer wurde gefunden.", "Wurde der vermisste Fischer gefunden?", "de")
+    # German "Was" asks what
+    assert restates_question("Lane und Vail finanzierten es.", "Was finanzierten Lane und Vail?", "de")
     # the answer adds a word: a year, a name, a term of the passage
     assert not restates_question("Tesla erhielt 1937 eine Nominierung für den Nobelpreis.",
                                  "In welchem Jahr erhielt Tesla eine Nominierung für den Nobelpreis?", "de")

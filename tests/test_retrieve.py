@@ -1,3 +1,6 @@
+import pytest
+
+from rag.language import detect_language
 from rag.embed import get_embedder
 from rag.retrieve import Filters, Retriever
 from rag.store import NewsIndex
@@ -99,3 +102,54 @@ def test_a_sentence_shared_by_neighbouring_passages_is_shown_once(settings, tmp_
     texts = [e.sentence.text for e in shown]
     assert texts.count(topics[5].ljust(99, "x") + ".") == 1
     assert len(texts) == len(set(texts))
+
+
+@pytest.fixture
+def storm_reports(settings, tmp_path):
+    """One event reported in both languages: the English report shares the question's words, the German one alone
+    says how it ended."""
+    import json
+
+    from rag.ingest import ingest
+
+    articles = tmp_path / "storm.jsonl"
+    articles.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in [
+        {"id": "storm-en", "title": "Storm on Lake Constance: fisherman missing", "language": "en",
+         "published": "2025-04-08",
+         "text": "A fisherman from Lindau has been missing since a storm swept across Lake Constance on Tuesday. "
+                 "Rescue boats and a helicopter searched the lake for the missing fisherman on Wednesday. His boat "
+                 "was found empty near the harbour. Police asked residents to report any sightings of the man."},
+        {"id": "fischer-de", "title": "Vermisster Lindauer lebend entdeckt", "language": "de",
+         "published": "2025-04-10",
+         "text": "Der seit dem Sturm vermisste Fischer Anton Weber aus Lindau ist am Donnerstagmorgen lebend "
+                 "gefunden worden. Rettungskräfte entdeckten den 64-Jährigen stark unterkühlt auf einer Sandbank vor "
+                 "Wasserburg. Er wird im Krankenhaus behandelt."},
+        {"id": "hafen-de", "title": "Lindau baut den Hafen aus", "language": "de", "published": "2025-03-01",
+         "text": "Der Hafen von Lindau bekommt eine neue Mole. Die Arbeiten beginnen im Sommer."},
+    ]), encoding="utf-8")
+    ingest([articles], settings)
+    return settings.with_overrides(llamacpp_model="qwen2.5-coder-1.5b")
+
+
+@pytest.mark.slow
+def test_a_translated_question_finds_the_article_in_the_other_language(storm_reports):
+    from rag.answer import Assistant
+    from rag.evidence import select_evidence
+
+    question = "Has the fisherman who went missing in the storm been found?"
+    assistant = Assistant(storm_reports)
+    (translated,), tokens = assistant.translations(question)
+    assert detect_language(translated) == "de" and tokens > 0, translated
+
+    def evidence_articles(extra):
+        hits = assistant.retriever.retrieve(question, k=5, extra_queries=extra)
+        selection = select_evidence(question, hits, assistant.embedder, storm_reports, extra)
+        return {e.article.id for e in selection.evidence}
+
+    # the English report wins on shared words alone, and the German one that answers is not shown to the model
+    assert evidence_articles(()) == {"storm-en"}
+    assert "fischer-de" in evidence_articles((translated,))
+    # the pipeline asks for the same translation (kept per question), and counts its prompt tokens
+    answer = assistant.ask(question)
+    assert "translate" in answer.timings and answer.prompt_tokens > tokens
+    assert Assistant(storm_reports.with_overrides(translate_questions=False)).translations(question) == ((), 0)
