@@ -679,6 +679,14 @@ def names_elsewhere(claim: str, cited: Sequence[int], evidence: Sequence[Evidenc
     return sorted(added)
 
 
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|nicht|nie|niemals|niemand|nichts|kein\w*)\b|n't\b",
+                       re.IGNORECASE)
+
+
+def _negations(text: str) -> set[str]:
+    return {m.lower() for m in _NEGATION.findall(text)}
+
+
 def restates_question(sentence: str, question: str, language: str) -> bool:
     """The sentence says nothing the question does not: each of its words is a function word or uses up one word
     of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In welchem Jahr erhielt Tesla eine
@@ -686,8 +694,8 @@ def restates_question(sentence: str, question: str, language: str) -> bool:
     systems that Tesla Electric installed" names Tesla once more than its question, and that is its answer.
     Function words of the answer's own language only: English "war" is a noun. A yes/no question is answered by its
     own statement ("The fisherman has been found" for "Has the fisherman been found?"): never a restatement."""
-    if asks_yes_or_no(question):
-        return False
+    if asks_yes_or_no(question) or _negations(sentence) - _negations(question):
+        return False  # "Vollmer will not run again" answers "Will Vollmer run again in the election?"
     unused = [word_stems(w) for w in words(question)]
     stop = STOPWORDS.get(language, STOPWORDS["en"])
     for word in words(sentence):
@@ -918,8 +926,10 @@ def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, e
         s.differs = differing_reports(s.text, question, [by_n[n] for n in s.citations if n in by_n], candidates,
                                       vectors)
         cited_dates = [by_n[n].article.published for n in s.citations if n in by_n]
-        other_dates = [c.article.published for c in candidates if c.n in s.differs and c.article.published]
-        if other_dates and cited_dates and all(cited_dates) and max(other_dates) > max(cited_dates):
+        other_dates = [c.article.published for c in candidates if c.n in s.differs]
+        # "a later article" only when every one listed is later: an older report is no update
+        if other_dates and all(other_dates) and cited_dates and all(cited_dates) and \
+                min(other_dates) > max(cited_dates):
             s.newer_report = max(other_dates)
         for n in s.differs:
             e = next(c for c in candidates if c.n == n)

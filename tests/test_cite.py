@@ -286,6 +286,10 @@ def test_a_sentence_that_only_repeats_the_question_is_recognised():
     assert not restates_question("The fisherman who went missing in the storm has been found.",
                                  "Has the fisherman who went missing in the storm been found?", "en")
     assert not restates_question("Der vermisste Fischer wurde gefunden.", "Wurde der vermisste Fischer gefunden?", "de")
+    # a "not" the question does not have is the answer
+    assert not restates_question("Mayor Karin Vollmer will not run again in the mayoral election.",
+                                 "Will Mayor Karin Vollmer run again in the mayoral election?", "en")
+    assert not restates_question("Vollmer kandidiert nicht erneut.", "Wann kandidiert Vollmer erneut?", "de")
     # German "Was" asks what
     assert restates_question("Lane und Vail finanzierten es.", "Was finanzierten Lane und Vail?", "de")
     # the answer adds a word: a year, a name, a term of the passage

@@ -168,6 +168,27 @@ def test_a_figure_a_later_report_gives_otherwise_says_the_later_date(two_reports
     assert later.sentences[0].differs and later.sentences[0].newer_report == ""
 
 
+MIDDLE = """Papierfabrik: Elf Verletzte nach Großbrand
+Rheinfelden, 4. Juni 2025. Nach dem Brand in der Papierfabrik werden nach Angaben der Polizei elf Verletzte behandelt.
+Die Ermittlungen zur Ursache dauern an.
+"""
+
+
+def test_a_later_article_is_said_only_when_every_listed_report_is_later(two_reports, tmp_path):
+    # the middle report's eleven: one report is older (nine), one later (14); "a later article" over both would call
+    # the older one an update
+    folder = tmp_path / "middle"
+    folder.mkdir()
+    (folder / "brand-mittlerer-bericht.txt").write_text(MIDDLE, encoding="utf-8")
+    ingest([folder], two_reports)
+    answer = ask_citing(two_reports, "Wie viele Menschen wurden beim Brand der Papierfabrik verletzt?",
+                        "elf Verletzte", "Nach dem Brand in der Papierfabrik werden elf Verletzte behandelt")
+    assert not answer.refused, answer.refusal_reason
+    (sentence,) = answer.sentences
+    assert len(sentence.differs) == 2 and sentence.newer_report == ""
+    assert sentence.differs_note == "ein anderer Artikel nennt eine andere Zahl: [2][3]"
+
+
 def test_a_figure_for_something_else_is_no_disagreement(two_reports):
     # the damage figure: the other article gives numbers too, but they count something else (Einsatzkräfte)
     answer = ask_citing(two_reports, "Wie hoch ist der Schaden beim Brand der Papierfabrik?",

@@ -61,6 +61,17 @@ def test_a_bare_title_is_not_evidence_but_a_headline_is(settings, tmp_path):
     assert "Lindau baut seinen Hafen mit einer neuen Mole aus" in shown
 
 
+def test_a_dateline_is_not_evidence():
+    from rag.evidence import _is_dateline
+
+    # it opens the article and states nothing; it won evidence slots on the question's place name
+    for dateline in ["Lauterbrück, 12. März 2025.", "LINDAU, 5 June 2025.", "Berlin, 3. May 2024 (dpa)."]:
+        assert _is_dateline(dateline), dateline
+    for statement in ["Am 12. März 2025 brach der Deich.", "Hegmann schließt Werk in Lauterbrück.",
+                      "Flood Damage Rises To 21 Million", "Storm On Lake Constance In March", "Tesla died in 1943."]:
+        assert not _is_dateline(statement), statement
+
+
 def test_a_sentence_that_refers_back_brings_the_sentence_before_it(sample_settings):
     from rag.evidence import select_evidence
 
