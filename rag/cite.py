@@ -137,11 +137,14 @@ class Figure:
     unit: str = ""  # "euro", "percent", ...: what it is measured in, when it says
     start: int = 0  # where it stands in the sentence
     scale: float = 1  # "Millionen", "Mio.", "billion": 1e6, 1e6, 1e9
+    rate: bool = False  # a figure per something: "500 Euro pro Haushalt", "3 percent a year"
 
     def same_kind(self, other: "Figure") -> bool:
         """Could both measure the same thing? The same unit; or one leaves it out ("auf 4,5 Millionen geschätzt"
         after "2,8 Millionen Euro"), but then both are scaled amounts or both plain counts: "30 Mio. GBP" and "drei
-        Kanäle" are not."""
+        Kanäle" are not. A rate is not a total: "500 euros per household" against "750,000 euros" of aid."""
+        if self.rate != other.rate:
+            return False
         if self.unit and other.unit:
             return self.unit == other.unit
         if self.scale > 1 and other.scale > 1:
@@ -173,6 +176,11 @@ def _amount(token: str) -> float:
     if len(parts) > 1 and (len(parts[-1]) != 3 or parts[0] == "0"):  # "0,375" groups nothing
         return float("".join(parts[:-1]) + "." + parts[-1])
     return float("".join(parts))
+
+
+# after the figure and its unit: "500 Euro pro Haushalt", "€20 a head", "3 percent per year" ("20 per cent" is a unit)
+_PER = re.compile(r"\W*(?:[^\W\d]+\.?\s+)?(?:per(?!\s+cent)|pro|je|each|a (?:head|year|month|day|week|person))\b",
+                  re.IGNORECASE)
 
 
 def figures(sentence: str, reach: int = 50) -> list[Figure]:
@@ -222,7 +230,8 @@ def figures(sentence: str, reach: int = 50) -> list[Figure]:
         context = tuple(w for w in dict.fromkeys(content_words(" ".join(near))) if len(w) >= 4 and not w.isdigit()
                         and fold(w) not in NUMBER_WORDS and fold(w) not in _MONTHS and fold(w) not in SCALES
                         and fold(w) not in UNITS)
-        out.append(Figure(round(value, 6), written, context, unit, m.start(), scale))
+        rate = bool(_PER.match(sentence, end))
+        out.append(Figure(round(value, 6), written, context, unit, m.start(), scale, rate))
     return out
 
 

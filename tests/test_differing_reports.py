@@ -53,6 +53,11 @@ def test_amounts_are_read_as_written_in_either_language():
         (1_000_000, "euro"), (2e9, "pound"), (3e6, "dollar"), (4.5e9, "euro")]
     assert figures("a 5m wall, 10k steps") == []  # a suffix without a currency sign may be metres
     assert [(f.value, f.unit) for f in figures("Der Leitzins liegt bei 0,375 Prozent.")] == [(0.375, "percent")]
+    # a rate is not a total: the state's 500 euros per household and the town's 750,000 euros are two sums of aid
+    (per_household,) = figures("Das Land zahlt 500 Euro pro betroffenem Haushalt.")
+    (total,) = figures("The town council approved 750,000 euros from the town budget.")
+    assert per_household.rate and not total.rate and not per_household.same_kind(total)
+    assert not figures("Inflation was 20 per cent.")[0].rate
     # the unit, written as a word or a sign, before or after
     assert [f.unit for f in figures("2,5 %, up 2.5%, €4.5 million, 4,5 Mio. €, 2,5 Milliarden US-Dollar, "
                                     "20 per cent, 17 Verletzte")] == [
