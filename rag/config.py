@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     # retrieval and evidence
     top_k: int = 5
     # where the articles are written in the question's language and in others, the question is translated by the
-    # model into the others before retrieval (one short call, ~6 s here), so that the articles in the question's
-    # language stop winning on shared words alone. See README (Retrieval).
+    # model into the others before retrieval (one short call, 5-10 s here), so that the articles in the question's
+    # language stop winning on shared words alone. See README (Articles in both languages).
     translate_questions: bool = True
     candidates: int = 30
     lexical_weight_same_language: float = 0.25
