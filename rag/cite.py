@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .embed import Embedder
-from .language import STOPWORDS, WORD_RE, content_words, detect_language, fold, words
+from .language import NEGATION, STOPWORDS, WORD_RE, content_words, detect_language, fold, words
 from .lexical import word_stems
 from .split import split_sentences
 from .types import AnswerSentence, Article, Citation, Evidence, EvidenceSentence, RetrievedPassage
@@ -688,12 +688,8 @@ def names_elsewhere(claim: str, cited: Sequence[int], evidence: Sequence[Evidenc
     return sorted(added)
 
 
-_NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|nicht|nie|niemals|niemand|nichts|kein\w*)\b|n't\b",
-                       re.IGNORECASE)
-
-
 def _negations(text: str) -> set[str]:
-    return {m.lower() for m in _NEGATION.findall(text)}
+    return {m.lower() for m in NEGATION.findall(text)}
 
 
 def restates_question(sentence: str, question: str, language: str) -> bool:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
+from .language import NEGATION
 from .llm import ChatMessage, ChatModel, Usage, choice_probability, complete
 from .types import Evidence
 
@@ -15,7 +16,6 @@ LANGUAGE_NAMES = {"en": "English", "de": "German"}
 NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
 # "The names are not mentioned in the given evidence": the model's own words for NOT_IN_ARTICLES. A sentence is one
 # when it has all three, in any order (German puts them in another): a negation, a verb of saying, the evidence.
-_NEGATION = re.compile(r"\b(?:not|no|none|nothing|nicht|nichts|kein\w*|nirgends)\b", re.IGNORECASE)
 _SAYING = re.compile(r"\b(?:mention\w*|state[sd]?|gives?|given|provided|found|contain\w*|say|says|specif\w*|"
                      r"report\w*|describe[sd]?|indicate[sd]?|explain\w*|erwähnt|genannt|nenn\w*|angegeben|enthalten|"
                      r"gefunden|steht|gibt|geben|berichte\w*|beschreib\w*|erklär\w*|hervor)\b", re.IGNORECASE)
@@ -28,7 +28,7 @@ def declines_to_answer(draft: str) -> bool:
     if NOT_IN_ARTICLES.lower() in draft.lower():
         return True
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\s*\[\d+\]", "", draft).strip()) if s]
-    return bool(sentences) and all(_NEGATION.search(s) and _SAYING.search(s) and _EVIDENCE.search(s) for s in sentences)
+    return bool(sentences) and all(NEGATION.search(s) and _SAYING.search(s) and _EVIDENCE.search(s) for s in sentences)
 
 
 @lru_cache(maxsize=32)

@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 WORD_RE = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
+NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|nicht|nie|niemals|niemand|nichts|nirgends|kein\w*)\b"
+                      r"|n't\b", re.IGNORECASE)
 
 STOPWORDS = {
     "en": set(
