@@ -24,6 +24,13 @@ from .store import NewsIndex
 from .types import Answer, AnswerSentence, Citation, Evidence, EvidenceSentence, RetrievedPassage
 
 
+@dataclass(frozen=True)
+class Translations:
+    texts: tuple[str, ...]
+    prompt_tokens: int = 0
+    seconds: float = 0.0
+
+
 @dataclass
 class AnswerEvent:
     kind: Literal["status", "token", "answer"]
@@ -57,7 +64,7 @@ class Assistant:
         self._model = model
         self._status: BackendStatus | None = None
         self._lock = threading.Lock()
-        self._translations: dict[tuple[str, str], tuple[str, int]] = {}  # (question, language): (text, tokens)
+        self._translations: dict[tuple[str, str], Translations] = {}  # by (question, language)
 
     # --- backend
     def backend(self, refresh: bool = False) -> BackendStatus:
@@ -83,35 +90,39 @@ class Assistant:
         else:
             _ = self.model
 
-    def translations(self, question: str) -> tuple[tuple[str, ...], int]:
-        """The question in each other language the indexed articles are written in (see translate_question), and the
-        prompt tokens that cost. The evaluation asks before the pipeline does, so they are kept per question.
-        Only where articles in the question's own language compete with the others: over German articles alone, an
-        English question finds its passage as well without (xquad-de-dev), and the small model's translations
-        ("What year did Tesla die?" as "Wie alt war Tesla?") then only pull in the wrong sentences."""
+    def translation_languages(self, question: str) -> list[str]:
+        """The other languages the indexed articles are written in, where some are in the question's own: there the
+        articles in its language win on shared words alone. Over German articles only, an English question finds its
+        passage as well without (xquad-de-dev), and the small model's translations ("What year did Tesla die?" as
+        "Wie alt war Tesla?") then only pull in the wrong sentences. Only languages with prompts/translate_<x>.txt."""
         if not self.settings.translate_questions:
-            return (), 0
+            return []
         asked = detect_language(question) or "en"
         written = {a.language for a in self.index.manifest.articles.values()}
         if asked not in written:
-            return (), 0
-        # the languages with a prompt to translate into (prompts/translate_<language>.txt)
-        languages = sorted(language for language in written
-                           if language != asked and (self.settings.prompts_dir / f"translate_{language}.txt").exists())
+            return []
+        return sorted(language for language in written
+                      if language != asked and (self.settings.prompts_dir / f"translate_{language}.txt").exists())
+
+    def translations(self, question: str) -> Translations:
+        """The question in each of translation_languages (see translate_question), with the prompt tokens and seconds
+        that cost. The evaluation asks before the pipeline does, so they are kept per question and counted again by the
+        answer that uses them."""
         if len(self._translations) > 1000:
             self._translations.clear()
-        texts, tokens = [], 0
-        for language in languages:
+        texts, tokens, seconds = [], 0, 0.0
+        for language in self.translation_languages(question):
             key = (question, language)
             if key not in self._translations:
-                usage = Usage()
+                usage, started = Usage(), time.perf_counter()
                 text = translate_question(self.model, self.settings.prompts_dir, question, language, usage)
-                self._translations[key] = (text, usage.prompt_tokens)
-            text, spent = self._translations[key]
-            tokens += spent
-            if text:
-                texts.append(text)
-        return tuple(texts), tokens
+                self._translations[key] = Translations((text,) if text else (), usage.prompt_tokens,
+                                                       round(time.perf_counter() - started, 3))
+            done = self._translations[key]
+            texts += done.texts
+            tokens += done.prompt_tokens
+            seconds += done.seconds
+        return Translations(tuple(texts), tokens, seconds)
 
     def _verify_with_model(self, question: str, sentences: list[AnswerSentence], evidence: Sequence[Evidence],
                            citations: Sequence[Citation]) -> tuple[list[Citation], int]:
@@ -194,11 +205,13 @@ class Assistant:
             yield AnswerEvent("status", "Rewriting the follow-up question…")
             standalone = condense_question(self.model, settings.prompts_dir, question, history)
             lap("condense")
-        if self.settings.translate_questions:
+        if self.translation_languages(standalone):
             yield AnswerEvent("status", "Translating the question for the search…")
-        translated, translation_tokens = self.translations(standalone)
-        if translated:
-            lap("translate")
+        translation = self.translations(standalone)
+        translated = translation.texts
+        if translation.seconds:
+            timings["translate"] = translation.seconds  # also when the evaluation asked for it first
+            clock = time.perf_counter()
         yield AnswerEvent("status", "Searching the articles…")
         hits = self.retriever.retrieve(standalone, k=settings.top_k, filters=filters, extra_queries=translated)
         lap("retrieve")
@@ -229,7 +242,7 @@ class Assistant:
         if selection.best_score < settings.refuse_below:
             yield AnswerEvent("answer", answer=refuse(
                 f"no passage bears on the question (best evidence score {selection.best_score:.2f} "
-                f"< {settings.refuse_below:.2f})"))
+                f"< {settings.refuse_below:.2f})", usage=Usage(prompt_tokens=translation.prompt_tokens)))
             return
 
         asked = Usage()  # the backends set a Usage per request; the answerability check's tokens are added below
@@ -238,7 +251,7 @@ class Assistant:
             answerable = evidence_answers_question(self.model, settings.prompts_dir, standalone, selection.evidence,
                                                    asked)
             lap("answerable")
-        asked.prompt_tokens += translation_tokens  # after the check: a backend sets its request's count
+        asked.prompt_tokens += translation.prompt_tokens  # after the check: a backend sets its request's count
         if answerable is not None and answerable < settings.answerable_min_yes:
             yield AnswerEvent("answer", answer=refuse(
                 f"the model found that the evidence does not answer the question (its probability of yes "
@@ -261,7 +274,10 @@ class Assistant:
             return
         checked = check_answer(draft, selection.evidence, self.checker, standalone)
         lap("check")
-        if checked.sentences and all(restates_question(s.text, standalone, language) for s in checked.sentences):
+        quoted = {e.n: e.sentence.text for e in selection.evidence}
+        if checked.sentences and all(restates_question(s.text, standalone, language,
+                                                       [quoted[n] for n in s.citations if n in quoted])
+                                     for s in checked.sentences):
             for sentence in checked.sentences:
                 sentence.supported, sentence.reason = False, "repeats the question without an answer"
             yield AnswerEvent("answer", answer=refuse("the model's draft only repeats the question", checked.sentences,

@@ -179,8 +179,9 @@ def _amount(token: str) -> float:
 
 
 # after the figure and its unit: "500 Euro pro Haushalt", "€20 a head", "3 percent per year" ("20 per cent" is a unit)
-_PER = re.compile(r"\W*(?:[^\W\d]+\.?\s+)?(?:per(?!\s+cent)|pro|je|each|a (?:head|year|month|day|week|person))\b",
-                  re.IGNORECASE)
+_PER = re.compile(r"\W*(?:[^\W\d]+\.?\s+){0,2}?(?:(?-i:per\s+[a-z])(?<!per c)|pro\s(?!-)|je\s(?!nach\b)|each\b"
+                  r"|a (?:head|year|month|day|week|person)\b(?!\s+ago)|im (?:Jahr|Monat)\b|j(?:ä|ae)hrlich|monatlich"
+                  r"|annually|yearly|monthly)", re.IGNORECASE)
 
 
 def figures(sentence: str, reach: int = 50) -> list[Figure]:
@@ -365,7 +366,8 @@ def missing_amount(claim: str) -> str:
 YES = re.compile(r"\s*(?:ja|yes|jawohl|richtig|correct)\b", re.IGNORECASE)
 YES_NO_QUESTION = re.compile(
     r"\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|ist|sind|war|waren|hat|haben|hatte|hatten"
-    r"|wurde|wurden|wird|werden|kann|koennen|können|gibt|gab)\b", re.IGNORECASE)
+    r"|wurde|wurden|wird|werden|kann|koennen|können|gibt|gab|muss|müssen|darf|dürfen|soll|sollen|should|must)\b",
+    re.IGNORECASE)
 
 
 _ENGLISH_SUBJECT = re.compile(r"\s*was\s+(?:the|a|an|he|she|it|there|this|that|his|her|its|their|anyone|anybody)\b",
@@ -377,7 +379,9 @@ def asks_yes_or_no(question: str) -> bool:
     opening = YES_NO_QUESTION.match(question)
     if not opening:
         return False
-    return opening.group(0).strip().lower() != "was" or bool(_ENGLISH_SUBJECT.match(question))
+    after = words(question[opening.end():])[:1]
+    return (opening.group(0).strip().lower() != "was" or bool(_ENGLISH_SUBJECT.match(question))
+            or bool(after) and after[0][0].isupper() and detect_language(question) != "de")  # "Was Vollmer …?"
 # a question that asks for a count, an amount or a rate (matched on folded text)
 _MONEY = (r"(?:cost|pay|paid|spen[dt]|worth|money|price|charge|budget|damage|aid|loan|fine|salary|kost\w*|schaden"
           r"|summe|betrag|\w*hilfe|kredit|zins\w*|preis|budget|miete|strafe|gehalt|ausgaben|einnahmen|umsatz|defizit"
@@ -692,15 +696,18 @@ def _negations(text: str) -> set[str]:
     return {m.lower() for m in NEGATION.findall(text)}
 
 
-def restates_question(sentence: str, question: str, language: str) -> bool:
+def restates_question(sentence: str, question: str, language: str, sources: Sequence[str] = ()) -> bool:
     """The sentence says nothing the question does not: each of its words is a function word or uses up one word
     of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In welchem Jahr erhielt Tesla eine
     Nominierung für den Nobelpreis?" answers nothing, however well its citation supports it; "Tesla designed the
     systems that Tesla Electric installed" names Tesla once more than its question, and that is its answer.
     Function words of the answer's own language only: English "war" is a noun. A yes/no question is answered by its
-    own statement ("The fisherman has been found" for "Has the fisherman been found?"): never a restatement."""
-    if asks_yes_or_no(question) or _negations(sentence) - _negations(question):
-        return False  # "Vollmer will not run again" answers "Will Vollmer run again in the election?"
+    own statement ("The fisherman has been found" for "Has the fisherman been found?"), and so is a "not" the question
+    lacks ("Vollmer will not run again"), but only where the cited `sources` say "not" alike: "has been found" against
+    "has not been found" stays a restatement, as it was before these exemptions."""
+    same_polarity = bool(_negations(sentence)) == any(NEGATION.search(text) for text in sources)
+    if same_polarity and (asks_yes_or_no(question) or _negations(sentence) - _negations(question)):
+        return False
     unused = [word_stems(w) for w in words(question)]
     stop = STOPWORDS.get(language, STOPWORDS["en"])
     for word in words(sentence):

@@ -167,7 +167,7 @@ def gold_articles(q: Question, article_texts: dict[str, str]) -> list[str]:
 
 def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only: bool, filters=None) -> dict[str, Any]:
     hits = assistant.retriever.retrieve(q.question, k=RETRIEVAL_PASSAGES, filters=filters,
-                                        extra_queries=assistant.translations(q.question)[0])
+                                        extra_queries=assistant.translations(q.question).texts)
     ranked = list(dict.fromkeys(h.article.id for h in hits))
     row: dict[str, Any] = {
         "id": q.id, "set": q.set_name, "question": q.question, "lang": q.lang, "answerable": q.answerable,

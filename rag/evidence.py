@@ -38,13 +38,19 @@ def _is_label(sentence: str, title: str) -> bool:
     return sentence.strip().rstrip(".") == title.strip().rstrip(".") and len(title.split()) <= 3
 
 
-_MONTH_OR_YEAR = re.compile(r"\b(?:(?:19|20)\d\d|jan\w*|feb\w*|m(?:ä|ae)r\w*|march|apr\w*|ma[iy]|jun\w*|jul\w*|aug\w*|"
-                            r"sep\w*|o[ck]t\w*|nov\w*|de[cz]\w*)\b", re.IGNORECASE)
+_MONTH_OR_YEAR = re.compile(
+    r"\b(?:(?:19|20)\d\d|jan|januar|january|feb|februar|february|m(?:ä|ae)rz|march|mar|apr|april|mai|may|juni|june|"
+    r"jun|juli|july|jul|aug|august|sep|sept|september|okt|oktober|oct|october|nov|november|dez|dezember|dec|december)"
+    r"\b\.?", re.IGNORECASE)
 
 
-def _is_dateline(sentence: str) -> bool:
-    """'Lauterbrück, 12. März 2025.' opens a news article and states nothing; it won on the question's place name and
-    took evidence slots from sentences that answer. A few capitalised words and numbers with a date."""
+def _is_dateline(text: str, start: int, end: int) -> bool:
+    """'Lauterbrück, 12. März 2025.' under the headline states nothing; it won evidence slots on the question's place
+    name and pushed out sentences that answer. A line near the top of the article of a few capitalised words and
+    numbers with a date; not a fact-box line ("Baubeginn: März 2026.") and not a name ("Julia Klöckner, 52, CDU.")."""
+    sentence = text[start:end]
+    if start > 300 or (start and text[start - 1] != "\n") or ":" in sentence:
+        return False
     bare = re.sub(r"\([^)]*\)", " ", sentence)  # the agency: "(dpa)"
     tokens = words(bare)
     return (0 < len(tokens) <= 6 and all(t[0].isupper() or t[0].isdigit() for t in tokens)
@@ -83,7 +89,7 @@ def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: 
     for i, hit in enumerate(retrieved):
         text = hit.article.text
         for s in hit.passage.sentences:
-            if _is_label(text[s.start:s.end], hit.article.title) or _is_dateline(text[s.start:s.end]):
+            if _is_label(text[s.start:s.end], hit.article.title) or _is_dateline(text, s.start, s.end):
                 continue
             sentence_texts.append(text[s.start:s.end])
             owners.append((i, s.start, s.end))

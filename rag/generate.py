@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-from .language import NEGATION
+from .language import NEGATION, detect_language
 from .llm import ChatMessage, ChatModel, Usage, choice_probability, complete
 from .types import Evidence
 
@@ -16,11 +16,10 @@ LANGUAGE_NAMES = {"en": "English", "de": "German"}
 NOT_IN_ARTICLES = "NOT_IN_ARTICLES"
 # "The names are not mentioned in the given evidence": the model's own words for NOT_IN_ARTICLES. A sentence is one
 # when it has all three, in any order (German puts them in another): a negation, a verb of saying, the evidence.
-_SAYING = re.compile(r"\b(?:mention\w*|state[sd]?|gives?|given|provided|found|contain\w*|say|says|specif\w*|"
-                     r"report\w*|describe[sd]?|indicate[sd]?|explain\w*|erwähnt|genannt|nenn\w*|angegeben|enthalten|"
-                     r"gefunden|steht|gibt|geben|berichte\w*|beschreib\w*|erklär\w*|hervor)\b", re.IGNORECASE)
-_EVIDENCE = re.compile(r"\b(?:evidence|articles?|sources?|passages?|texts?|Artikeln?|Belegen?|Quellen?|Textstellen?|"
-                       r"Texte?n?)\b", re.IGNORECASE)
+_SAYING = re.compile(r"\b(?:mention\w*|state[sd]?|given|provided|found|contain\w*|say|says|specif\w*|erwähnt|genannt|"
+                     r"nennt|nennen|angegeben|enthalten|gefunden|steht)\b", re.IGNORECASE)
+_EVIDENCE = re.compile(r"\b(?:evidence|articles?|sources?|passages?|Artikeln?|Belegen?|Quellen?|Textstellen?)\b",
+                       re.IGNORECASE)
 
 
 def declines_to_answer(draft: str) -> bool:
@@ -134,10 +133,14 @@ def translate_question(model: ChatModel, prompts_dir: Path, question: str, langu
     question's language no longer win on shared words alone. '' when the model gives nothing usable."""
     prompt = render(prompts_dir, f"translate_{language}.txt", question=question)
     translated = complete(model, [ChatMessage("user", prompt)], max_tokens=80, usage=usage).strip()
-    translated = translated.split("\n")[0].strip().strip('"„“').strip()
-    translated = re.sub(r"^(english|german|translation|question)\s*:\s*", "", translated, flags=re.IGNORECASE)
-    # a model that answers instead of translating produces something long
-    return translated if 0 < len(translated) <= 2 * len(question) + 40 else ""
+    translated = re.sub(r"^(english|german|englisch|deutsch|translation|question)\s*:\s*", "",
+                        translated.split("\n")[0].strip(), flags=re.IGNORECASE).strip('"„“ ')
+    # not a translation: an answer ("Ja, er wurde gefunden."), the question echoed, the wrong language, a long reply
+    if (not translated or len(translated) > 2 * len(question) + 40 or translated.strip() == question.strip()
+            or question.rstrip().endswith("?") and not translated.endswith("?")
+            or detect_language(translated) not in (language, "")):
+        return ""
+    return translated
 
 
 @lru_cache(maxsize=4)

@@ -265,9 +265,12 @@ def test_a_draft_that_says_the_evidence_does_not_say_is_a_refusal():
     assert declines_to_answer("In den Belegen ist kein Name genannt. Dazu steht nichts in den Artikeln.")
     # other verbs of saying: a justified refusal in the model's words is a refusal, not an unverified draft
     assert declines_to_answer("Der Artikel nennt keinen Grund für die Schließung der Brücke [2].")
-    assert declines_to_answer("Die Artikel geben keine Auskunft über die Kosten.")
-    assert declines_to_answer("The articles do not report how many people were evacuated [1].")
-    assert declines_to_answer("None of the texts explains why the dam failed.")
+    assert declines_to_answer("None of the articles mentions why the dam failed.")
+    # but a negative answer that names its source is an answer
+    for answer in ["Laut dem Artikel gibt es keine Verletzten [1].", "No passengers were hurt, the article reports [1].",
+                   "Die Staatsanwaltschaft erklärte, es gebe keine Belege für eine Straftat [1].",
+                   "The ministry did not explain the text of the agreement [1]."]:
+        assert not declines_to_answer(answer), answer
     # a real answer, even one that reports what someone did not say, is not a refusal
     assert not declines_to_answer("The ministry did not mention the sanctions [1].")
     assert not declines_to_answer("Choe Son Hui attended [1]. The details were not published [2].")
@@ -282,14 +285,24 @@ def test_a_sentence_that_only_repeats_the_question_is_recognised():
     assert restates_question("Die Patente von Tesla wurden wiederhergestellt.",
                              "Wann wurden die Patente von Tesla wiederhergestellt?", "de")
     assert restates_question("He lived in", "Where did Tesla live for much of his life?", "en")
-    # the statement of a yes/no question is its answer
+    # the statement of a yes/no question is its answer, and so is a "not" the question lacks, where the cited
+    # sentence says "not" alike
+    found = ["Der seit dem Sturm vermisste Fischer ist lebend gefunden worden."]
     assert not restates_question("The fisherman who went missing in the storm has been found.",
-                                 "Has the fisherman who went missing in the storm been found?", "en")
-    assert not restates_question("Der vermisste Fischer wurde gefunden.", "Wurde der vermisste Fischer gefunden?", "de")
-    # a "not" the question does not have is the answer
+                                 "Has the fisherman who went missing in the storm been found?", "en", found)
+    assert not restates_question("Der vermisste Fischer wurde gefunden.", "Wurde der vermisste Fischer gefunden?", "de",
+                                 found)
+    assert not restates_question("Vollmer was re-elected.", "Was Vollmer re-elected?", "en", ["Vollmer gewann die Wahl."])
+    not_running = ["Vollmer wird bei der Wahl im Herbst nicht erneut kandidieren."]
     assert not restates_question("Mayor Karin Vollmer will not run again in the mayoral election.",
-                                 "Will Mayor Karin Vollmer run again in the mayoral election?", "en")
-    assert not restates_question("Vollmer kandidiert nicht erneut.", "Wann kandidiert Vollmer erneut?", "de")
+                                 "Will Mayor Karin Vollmer run again in the mayoral election?", "en", not_running)
+    assert not restates_question("Vollmer kandidiert nicht erneut.", "Wann kandidiert Vollmer erneut?", "de",
+                                 not_running)
+    # a statement whose "not" its source lacks, or the reverse, stays a restatement
+    assert restates_question("The fisherman has been found.", "Has the fisherman been found?", "en",
+                             ["The fisherman has not been found."])
+    assert restates_question("Die Lindenbrücke wurde nicht gesperrt.", "Wann wurde die Lindenbrücke gesperrt?", "de",
+                             ["Die Lindenbrücke wurde am Montag wegen Rissen gesperrt."])
     # German "Was" asks what
     assert restates_question("Lane und Vail finanzierten es.", "Was finanzierten Lane und Vail?", "de")
     # the answer adds a word: a year, a name, a term of the passage
@@ -501,3 +514,14 @@ def test_an_answer_to_how_many_must_give_a_figure():
     assert lacks_asked_figure("How much did the repair cost?", ["The repair was expensive."])
     # a question with another part: a sentence without a figure may answer that part
     assert not lacks_asked_figure("Who built the bridge and how much did it cost?", ["Hochtief built the bridge."])
+
+
+def test_a_question_that_opens_with_a_verb_asks_yes_or_no():
+    from rag.cite import asks_yes_or_no
+
+    for question in ["Was the fisherman found?", "Was Vollmer re-elected?", "Wurde der Fischer gefunden?",
+                     "Muss die Stadt zahlen?", "Has the council approved the aid?"]:
+        assert asks_yes_or_no(question), question
+    # German "Was" asks what
+    for question in ["Was umgibt Chloroplasten?", "Was ist passiert?", "Who attended the meeting?"]:
+        assert not asks_yes_or_no(question), question

@@ -64,12 +64,18 @@ def test_a_bare_title_is_not_evidence_but_a_headline_is(settings, tmp_path):
 def test_a_dateline_is_not_evidence():
     from rag.evidence import _is_dateline
 
-    # it opens the article and states nothing; it won evidence slots on the question's place name
+    def line(text: str, headline: str = "Hochwasser in Lauterbrück\n") -> bool:
+        return _is_dateline(headline + text, len(headline), len(headline) + len(text))
+
+    # it opens the article under the headline and states nothing; it won evidence slots on the question's place name
     for dateline in ["Lauterbrück, 12. März 2025.", "LINDAU, 5 June 2025.", "Berlin, 3. May 2024 (dpa)."]:
-        assert _is_dateline(dateline), dateline
+        assert line(dateline) and _is_dateline(dateline, 0, len(dateline)), dateline
     for statement in ["Am 12. März 2025 brach der Deich.", "Hegmann schließt Werk in Lauterbrück.",
-                      "Flood Damage Rises To 21 Million", "Storm On Lake Constance In March", "Tesla died in 1943."]:
-        assert not _is_dateline(statement), statement
+                      "Flood Damage Rises To 21 Million", "Storm On Lake Constance In March", "Tesla died in 1943.",
+                      "Baubeginn: März 2026.", "Julia Klöckner, 52, CDU."]:
+        assert not line(statement), statement
+    # further down, in the middle of a paragraph, a short line is the article's own: "Neuer Termin 14. Mai 2025."
+    assert not line("Neuer Termin 14. Mai 2025.", "Hochwasser in Lauterbrück\n" + "Der Deich hält. " * 30)
 
 
 def test_a_sentence_that_refers_back_brings_the_sentence_before_it(sample_settings):
@@ -149,7 +155,8 @@ def test_a_translated_question_finds_the_article_in_the_other_language(storm_rep
 
     question = "Has the fisherman who went missing in the storm been found?"
     assistant = Assistant(storm_reports)
-    (translated,), tokens = assistant.translations(question)
+    translation = assistant.translations(question)
+    (translated,), tokens = translation.texts, translation.prompt_tokens
     assert detect_language(translated) == "de" and tokens > 0, translated
 
     def evidence_articles(extra):
@@ -163,4 +170,32 @@ def test_a_translated_question_finds_the_article_in_the_other_language(storm_rep
     # the pipeline asks for the same translation (kept per question), and counts its prompt tokens
     answer = assistant.ask(question)
     assert "translate" in answer.timings and answer.prompt_tokens > tokens
-    assert Assistant(storm_reports.with_overrides(translate_questions=False)).translations(question) == ((), 0)
+    assert answer.timings["translate"] == translation.seconds > 0  # asked once, counted where it is used
+    assert not Assistant(storm_reports.with_overrides(translate_questions=False)).translations(question).texts
+
+
+class ScriptedReply:
+    """Replies with a fixed text: what the parser keeps of a model's reply is under test, not the model."""
+
+    def __init__(self, reply: str):
+        self.reply = reply
+
+    def stream(self, messages, *args, **kwargs):
+        yield self.reply
+
+
+def test_a_reply_that_is_no_translation_is_not_used(settings):
+    from rag.generate import translate_question
+
+    def translated(reply: str, question: str = "Has the missing fisherman been found?", language: str = "de") -> str:
+        return translate_question(ScriptedReply(reply), settings.prompts_dir, question, language)
+
+    assert translated("Wurde der vermisste Fischer gefunden?\nDas ist die Übersetzung.") == (
+        "Wurde der vermisste Fischer gefunden?")
+    assert translated("Deutsch: „Wurde der vermisste Fischer gefunden?“") == "Wurde der vermisste Fischer gefunden?"
+    # an answer instead of the question, the question echoed, another language: nothing to search with
+    assert translated("Ja, er wurde lebend gefunden.") == ""
+    assert translated("Question: Has the missing fisherman been found?") == ""
+    assert translated("Was the missing fisherman found?") == ""
+    assert translated("Why did the council reject the levee?", "Warum hat der Rat den Deich abgelehnt?", "en") == (
+        "Why did the council reject the levee?")
