@@ -597,7 +597,6 @@ class CitationChecker:
               sentence_vectors: np.ndarray, question: str = "") -> SentenceCheck:
         """Does this evidence passage back the claim? Meaning (cross-lingual embeddings) and anchors (names,
         numbers) must both agree: a fluent sentence with a wrong name or number is not supported."""
-        text = evidence.article.text
         sims = sentence_vectors @ claim_vector if len(sentence_vectors) else np.zeros(0)
         semantic = float(sims.max()) if len(sims) else 0.0
         passage_words = {fold(w) for w in words(evidence.passage.text)}

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from .config import Settings
 from .embed import Embedder
 from .language import content_words, fold, words

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import socket
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 

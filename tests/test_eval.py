@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from rag.config import PROJECT_ROOT
 from rag.evaluate import (
-    Question, aggregate, answer_contains, best_f1, classify_error, exact_match, load_questions, mrr_at, normalise,
+    aggregate, answer_contains, best_f1, classify_error, exact_match, load_questions, mrr_at, normalise,
     percentile, recall_at, seed_answer_right, token_f1,
 )
 
