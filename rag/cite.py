@@ -366,7 +366,10 @@ def missing_amount(claim: str) -> str:
 YES = re.compile(r"\s*(?:ja|yes|jawohl|richtig|correct)\b", re.IGNORECASE)
 YES_NO_QUESTION = re.compile(
     r"\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|ist|sind|war|waren|hat|haben|hatte|hatten"
-    r"|wurde|wurden|wird|werden|kann|koennen|können|gibt|gab|muss|müssen|darf|dürfen|soll|sollen|should|must)\b",
+    r"|wurde|wurden|wird|werden|kann|koennen|können|gibt|gab|muss|müssen|darf|dürfen|soll|sollen|should|must"
+    # German puts the verb first only in a yes/no question: "Kam es zu Verletzten?", "Bleibt die Brücke gesperrt?"
+    r"|kam|kamen|kommt|ging|geht|bleibt|blieb|steht|stand|liegt|lag|gilt|galt|stimmt|wäre|wären|hätte|hätten)"
+    r"(?:n't)?\b",
     re.IGNORECASE)
 
 

@@ -6,7 +6,8 @@ import re
 import unicodedata
 
 WORD_RE = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
-NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|nicht|nie|niemals|niemand|nichts|nirgends|kein\w*)\b"
+NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|cannot|nicht|nie|niemals|niemand|nichts|nirgends"
+                      r"|weder|kein\w*)\b"
                       r"|n't\b", re.IGNORECASE)
 
 STOPWORDS = {

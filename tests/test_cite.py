@@ -298,6 +298,13 @@ def test_a_sentence_that_only_repeats_the_question_is_recognised():
                                  "Will Mayor Karin Vollmer run again in the mayoral election?", "en", not_running)
     assert not restates_question("Vollmer kandidiert nicht erneut.", "Wann kandidiert Vollmer erneut?", "de",
                                  not_running)
+    # "cannot", "weder ... noch" and "neither" say no as well
+    assert not restates_question("The cause of the fire cannot be determined yet.",
+                                 "When will the cause of the fire be determined?", "en",
+                                 ["Die Brandursache kann noch nicht bestimmt werden."])
+    assert not restates_question("Weder Vollmer noch Hegmann unterschrieben den Vertrag.",
+                                 "Wann unterschrieben Vollmer und Hegmann den Vertrag?", "de",
+                                 ["Den Vertrag unterschrieb weder die Bürgermeisterin noch der Werksleiter."])
     # a statement whose "not" its source lacks, or the reverse, stays a restatement
     assert restates_question("The fisherman has been found.", "Has the fisherman been found?", "en",
                              ["The fisherman has not been found."])
@@ -520,7 +527,8 @@ def test_a_question_that_opens_with_a_verb_asks_yes_or_no():
     from rag.cite import asks_yes_or_no
 
     for question in ["Was the fisherman found?", "Was Vollmer re-elected?", "Wurde der Fischer gefunden?",
-                     "Muss die Stadt zahlen?", "Has the council approved the aid?"]:
+                     "Muss die Stadt zahlen?", "Has the council approved the aid?", "Kam es zu Verletzten?",
+                     "Isn't the bridge closed?", "Bleibt die Brücke gesperrt?"]:
         assert asks_yes_or_no(question), question
     # German "Was" asks what
     for question in ["Was umgibt Chloroplasten?", "Was ist passiert?", "Who attended the meeting?"]:
