@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .cite import (CitationChecker, check_answer, citation_for, lacks_asked_figure, note_differing_reports,
-                   number_in_order, restates_question)
+from .cite import (CitationChecker, check_answer, citation_for, decimal_notation, lacks_asked_figure,
+                   note_differing_reports, number_in_order, restates_question)
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
@@ -273,6 +273,8 @@ class Assistant:
                                                          kind="no_answer"))
             return
         checked = check_answer(draft, selection.evidence, self.checker, standalone)
+        for sentence in checked.sentences:
+            sentence.text = decimal_notation(sentence.text, language)
         lap("check")
         quoted = {e.n: e.sentence.text for e in selection.evidence}
         if checked.sentences and all(restates_question(s.text, standalone, language,

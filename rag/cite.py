@@ -54,6 +54,24 @@ def _clock(match: re.Match) -> str:
     return match.group(1) if int(minutes) == 0 else f"{match.group(1)} {minutes}"
 
 
+# a decimal written in the other language's notation: "6.8 Millionen" (in German the point groups thousands),
+# "6,8 million"; only before a magnitude or unit, where it cannot be a date ("am 1.5.") or a list ("1,2 and 3")
+_DECIMAL_BEFORE_UNIT = {
+    "de": (re.compile(r"(?<![\d.,])(\d{1,3})\.(\d{1,2})(?=\s*(?:Millionen|Milliarden|Mio\b|Mrd\b|Prozent|%|Euro|Dollar"
+                      r"|Grad|Meter|Kilometer|Zentimeter|Tonnen|Kilogramm|Liter|Stunden)\b)"), ","),
+    "en": (re.compile(r"(?<![\d.,])(\d{1,3}),(\d{1,2})(?=\s*(?:million|billion|trillion|percent|per cent|%|euros?"
+                      r"|dollars?|degrees?|met(?:er|re)s?|kilomet(?:er|re)s?|tonnes?|tons?|lit(?:er|re)s?|hours?)\b)",
+                      re.IGNORECASE), "."),
+}
+
+
+def decimal_notation(text: str, language: str) -> str:
+    """Decimals as the answer's language writes them: a small model copies "6.8 million" into a German answer as
+    "6.8 Millionen", which a German reader takes for 68 or misreads; the checks read both notations alike."""
+    pattern, mark = _DECIMAL_BEFORE_UNIT.get(language, (None, ""))
+    return pattern.sub(lambda m: f"{m.group(1)}{mark}{m.group(2)}", text) if pattern else text
+
+
 def numbers_in(text: str) -> set[int]:
     text = _TIME.sub(_clock, text)
     ungrouped = _GROUPED.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), text)

@@ -533,3 +533,20 @@ def test_a_question_that_opens_with_a_verb_asks_yes_or_no():
     # German "Was" asks what
     for question in ["Was umgibt Chloroplasten?", "Was ist passiert?", "Who attended the meeting?"]:
         assert not asks_yes_or_no(question), question
+
+
+def test_decimals_are_written_as_the_answers_language_writes_them():
+    from rag.cite import decimal_notation, numbers_in
+
+    assert decimal_notation("Der Deich hätte 6.8 Millionen Euro gekostet.", "de") == \
+        "Der Deich hätte 6,8 Millionen Euro gekostet."
+    assert decimal_notation("Die Arbeitslosigkeit stieg um 2.5 Prozent.", "de") == "Die Arbeitslosigkeit stieg um 2,5 Prozent."
+    assert decimal_notation("The damage rose to 14,5 million euros.", "en") == "The damage rose to 14.5 million euros."
+    # not a decimal: a date, a thousands group, a list, or a decimal already right
+    for text, language in [("Am 1.5. wurde gewählt.", "de"), ("Es kamen 6.800 Menschen.", "de"),
+                           ("Die Wahl war am 12.03.2025 um 18 Uhr.", "de"), ("Items 1,2 and 3 were sold.", "en"),
+                           ("It cost 6.8 million euros.", "en"), ("Es kostete 6,8 Millionen Euro.", "de"),
+                           ("It cost 6.8 million euros.", "fr")]:
+        assert decimal_notation(text, language) == text, text
+    # the checks read both notations as the same number
+    assert numbers_in("6,8 Millionen") == numbers_in("6.8 million")
