@@ -423,3 +423,7 @@ def test_a_figure_another_article_gives_differently_is_shown_with_a_link_to_it()
     assert '(ein späterer Artikel (2025-06-05) nennt eine andere Zahl: <a class="cite-ref"' in html
     md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
     assert "[1] **(ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2])**" in md
+    # a conversation saved before the note existed: the export still says what the numbers are
+    del answer["sentences"][0]["differs_note"]
+    md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
+    assert "[1] **(the reports differ: [2])**" in md
