@@ -58,9 +58,9 @@ def _clock(match: re.Match) -> str:
 # "6,8 million"; only before a magnitude or unit, where it cannot be a date ("am 1.5.") or a list ("1,2 and 3")
 _DECIMAL_BEFORE_UNIT = {
     "de": (re.compile(r"(?<![\d.,])(\d{1,3})\.(\d{1,2})(?=\s*(?:Millionen|Milliarden|Mio\b|Mrd\b|Prozent|%|Euro|Dollar"
-                      r"|Grad|Meter|Kilometer|Zentimeter|Tonnen|Kilogramm|Liter|Stunden)\b)"), ","),
+                      r"|Grad|Meter|Kilometer|Zentimeter|Tonnen|Kilogramm|Liter|Stunden)(?!\w))"), ","),
     "en": (re.compile(r"(?<![\d.,])(\d{1,3}),(\d{1,2})(?=\s*(?:million|billion|trillion|percent|per cent|%|euros?"
-                      r"|dollars?|degrees?|met(?:er|re)s?|kilomet(?:er|re)s?|tonnes?|tons?|lit(?:er|re)s?|hours?)\b)",
+                      r"|dollars?|degrees?|met(?:er|re)s?|kilomet(?:er|re)s?|tonnes?|tons?|lit(?:er|re)s?|hours?)(?!\w))",
                       re.IGNORECASE), "."),
 }
 

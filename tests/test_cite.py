@@ -542,6 +542,7 @@ def test_decimals_are_written_as_the_answers_language_writes_them():
         "Der Deich hätte 6,8 Millionen Euro gekostet."
     assert decimal_notation("Die Arbeitslosigkeit stieg um 2.5 Prozent.", "de") == "Die Arbeitslosigkeit stieg um 2,5 Prozent."
     assert decimal_notation("The damage rose to 14,5 million euros.", "en") == "The damage rose to 14.5 million euros."
+    assert decimal_notation("Die Quote lag bei 2.5 %.", "de") == "Die Quote lag bei 2,5 %."
     # not a decimal: a date, a thousands group, a list, or a decimal already right
     for text, language in [("Am 1.5. wurde gewählt.", "de"), ("Es kamen 6.800 Menschen.", "de"),
                            ("Die Wahl war am 12.03.2025 um 18 Uhr.", "de"), ("Items 1,2 and 3 were sold.", "en"),

@@ -296,7 +296,8 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
                 if s.get("supported") and s.get("weak"):
                     flag += f" **(weak: the model check gave only {s.get('model_check') or 0:.2f})**"
                 if s.get("differs"):
-                    flag += f" **({s.get('differs_note') or 'the reports differ: ' + ''.join(f'[{n}]' for n in s['differs'])})**"
+                    note = s.get("differs_note") or "the reports differ: " + "".join(f"[{n}]" for n in s["differs"])
+                    flag += f" **({note})**"
                 lines.append(f"- {s['text']} {marks}{flag}".rstrip())
             lines.append("")
             sources = answer.get("citations") or []
