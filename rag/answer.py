@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .cite import (CitationChecker, check_answer, citation_for, decimal_notation, lacks_asked_figure,
-                   note_differing_reports, number_in_order, restates_question)
+                   note_differing_reports, number_in_order, restates_question, time_notation)
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
@@ -274,7 +274,7 @@ class Assistant:
             return
         checked = check_answer(draft, selection.evidence, self.checker, standalone)
         for sentence in checked.sentences:
-            sentence.text = decimal_notation(sentence.text, language)
+            sentence.text = time_notation(decimal_notation(sentence.text, language), language)
         lap("check")
         quoted = {e.n: e.sentence.text for e in selection.evidence}
         if checked.sentences and all(restates_question(s.text, standalone, language,

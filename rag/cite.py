@@ -54,6 +54,36 @@ def _clock(match: re.Match) -> str:
     return match.group(1) if int(minutes) == 0 else f"{match.group(1)} {minutes}"
 
 
+# "3:40 p.m." is "15:40 Uhr" / "15.40 Uhr" in a German article: read 12-hour times as 24-hour ones. A lowercase "am"
+# needs its dots: "um 9 am Bahnhof" is German.
+_MERIDIEM = re.compile(r"(?<![\d.,:])(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*"
+                       r"(a\.\s?m\.|A\.?\s?M\b\.?|p\.?\s?m\b\.?|P\.?\s?M\b\.?)")
+
+
+def _hour_24(match: re.Match) -> tuple[int, str | None]:
+    return int(match.group(1)) % 12 + (12 if match.group(3)[0] in "pP" else 0), match.group(2)
+
+
+def _as_24_hour(text: str) -> str:
+    def clock(match: re.Match) -> str:
+        hour, minutes = _hour_24(match)
+        return f"{hour}:{minutes or '00'}"
+    return _MERIDIEM.sub(clock, text)
+
+
+def time_notation(text: str, language: str) -> str:
+    """A German answer that copies "3:40 p.m." from an English article says "15:40 Uhr", as German readers write it."""
+    if language != "de":
+        return text
+
+    def german(match: re.Match) -> str:
+        hour, minutes = _hour_24(match)
+        # the abbreviation's dot may also end the sentence
+        end = "." if match.group(0).endswith(".") and not text[match.end():].strip() else ""
+        return (f"{hour}:{minutes} Uhr" if minutes else f"{hour} Uhr") + end
+    return _MERIDIEM.sub(german, text)
+
+
 # a decimal written in the other language's notation: "6.8 Millionen" (in German the point groups thousands),
 # "6,8 million"; only before a magnitude or unit, where it cannot be a date ("am 1.5.") or a list ("1,2 and 3")
 _DECIMAL_BEFORE_UNIT = {
@@ -73,7 +103,7 @@ def decimal_notation(text: str, language: str) -> str:
 
 
 def numbers_in(text: str) -> set[int]:
-    text = _TIME.sub(_clock, text)
+    text = _TIME.sub(_clock, _as_24_hour(text))
     ungrouped = _GROUPED.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), text)
     found = {int(n) for n in re.findall(r"\d+", ungrouped.replace(".", "").replace(",", "")) if len(n) < 10}
     # decades: "the 1990s" is "die 90er Jahre"

@@ -551,3 +551,22 @@ def test_decimals_are_written_as_the_answers_language_writes_them():
         assert decimal_notation(text, language) == text, text
     # the checks read both notations as the same number
     assert numbers_in("6,8 Millionen") == numbers_in("6.8 million")
+
+
+def test_clock_times_are_read_and_written_as_24_hour_times():
+    from rag.cite import numbers_in, time_notation
+
+    # an English answer's "3:40 p.m." is the German article's "15.40 Uhr": the number check must agree
+    assert numbers_in("at 3:40 p.m.") == numbers_in("um 15.40 Uhr") == {15, 40}
+    assert numbers_in("at 9 pm") == numbers_in("um 21 Uhr") == {21}
+    assert numbers_in("shortly after 7 a.m.") == numbers_in("kurz nach 7 Uhr") == {7}
+    assert numbers_in("at 12 a.m.") == {0}
+    # a German answer says it as a German reader would, and keeps the sentence's full stop
+    assert time_notation("Das Feuer brach um 3:40 a.m. aus.", "de") == "Das Feuer brach um 3:40 Uhr aus."
+    assert time_notation("Der Zug kam um 3 p.m.", "de") == "Der Zug kam um 15 Uhr."
+    assert time_notation("Um 11:15 PM war alles vorbei.", "de") == "Um 23:15 Uhr war alles vorbei."
+    # German "am", English answers and times already in 24 hours stay as they are
+    for text, language in [("Er stieg um 9 am Bahnhof aus.", "de"), ("The fire broke out at 3:40 a.m.", "en"),
+                           ("Es begann um 15:40 Uhr.", "de")]:
+        assert time_notation(text, language) == text, text
+    assert numbers_in("Er stieg um 9 am Bahnhof aus.") == {9}
