@@ -515,7 +515,55 @@ def names_in(text: str) -> set[str]:
     return found
 
 
+# Places and peoples that English and German name differently, so that neither spelling nor word vectors pair them
+# ("Munich" / "München", "Turkish" / "türkischen", "Seljuks" / "Seldschuken"). Folded stems: a word matches a stem it
+# starts with, so inflections and compounds count ("Köln-Mülheim", "Moskaus"); a stem of four letters or fewer only
+# with an ending ("Wiener", "polnisch"), so "Krim" does not match "Kriminalpolizei".
+EXONYMS = [
+    {"cologne", "koeln"}, {"munich", "muenchen"}, {"vienna", "viennese", "wien"}, {"moscow", "moskau"},
+    {"nuremberg", "nuernberg"}, {"brunswick", "braunschweig"}, {"hanover", "hannover"}, {"geneva", "genf"},
+    {"prague", "prag"}, {"warsaw", "warschau"}, {"brussels", "bruessel"}, {"venice", "venedig"}, {"naples", "neapel"},
+    {"milan", "mailand"}, {"florence", "florenz"}, {"lisbon", "lissabon"}, {"beijing", "peking"}, {"kyiv", "kiev", "kiew"},
+    {"constance", "konstanz", "bodensee"}, {"bavaria", "bayer"}, {"saxony", "saxon", "sachsen", "saechs"}, {"hesse", "hessian", "hessen", "hessisch"},
+    {"thuringia", "thuering"}, {"prussia", "preuss"}, {"silesia", "schlesi"}, {"pomerania", "pommer"},
+    {"bohemia", "boehm"}, {"styria", "steiermark"}, {"carinthia", "kaernt"}, {"crimea", "krim"},
+    {"caucasus", "kaukasus"}, {"danube", "donau"}, {"rhine", "rhein"}, {"alps", "alpine", "alpen"},
+    {"mediterranean", "mittelmeer"}, {"baltic", "ostsee", "baltisch"}, {"arctic", "arktis", "arktisch"},
+    {"germany", "german", "germans", "deutsch"}, {"austria", "austrian", "austrians", "oesterreich"},
+    {"switzerland", "swiss", "schweiz"}, {"france", "french", "frankreich", "franzoes"},
+    {"netherlands", "dutch", "holland", "niederland", "niederlaend"}, {"hungary", "hungarian", "hungarians", "ungar"},
+    {"turkey", "turkish", "turks", "tuerk"}, {"greece", "greek", "greeks", "griech"},
+    {"egypt", "egyptian", "egyptians", "aegypt"}, {"denmark", "danish", "danes", "daenemark", "daen"},
+    {"sweden", "swedish", "swedes", "schwed"}, {"poland", "polish", "poles", "polen", "poln"},
+    {"czech", "czechs", "tschech"}, {"belarus", "belarusian", "weissruss"}, {"romania", "romanian", "rumaen"},
+    {"croatia", "croatian", "kroat"}, {"slovakia", "slovak", "slowak"}, {"slovenia", "slovenian", "slowen"},
+    {"lithuania", "lithuanian", "litau"}, {"latvia", "latvian", "lettland", "lettisch"},
+    {"estonia", "estonian", "estland", "estnisch"}, {"cyprus", "cypriot", "zypern", "zypriot"},
+    {"iraq", "iraqi", "irak"}, {"lebanon", "lebanese", "libanes", "libanon"}, {"morocco", "moroccan", "marokk"},
+    {"britain", "british", "grossbritann", "britisch", "brite"}, {"scotland", "scottish", "scots", "schottland", "schottisch"},
+    {"wales", "welsh", "walis"}, {"seljuk", "seljuks", "seldschuk"}, {"canary", "canarian", "kanar"},
+]
+_EXONYM_GROUPS = {form: group for group in EXONYMS for form in group}
+
+
+_SHORT_STEM_ENDINGS = ("", "s", "er", "-")
+
+
+def _is_form_of(word: str, stem: str) -> bool:
+    if len(stem) >= 5:
+        return word.startswith(stem)
+    return word.startswith(stem) and (word[len(stem):].startswith("isch") or word[len(stem):] in _SHORT_STEM_ENDINGS
+                                      or word[len(stem):len(stem) + 1] == "-")
+
+
+def _exonym_found(name: str, passage_words: set[str]) -> bool:
+    group = next((g for form, g in _EXONYM_GROUPS.items() if _is_form_of(name, form)), None)
+    return bool(group) and any(_is_form_of(word, form) for word in passage_words for form in group)
+
+
 def _name_found(name: str, passage_words: set[str]) -> bool:
+    if _exonym_found(name, passage_words):
+        return True
     for word in passage_words:
         if word == name or (len(name) >= 4 and (name in word or word[:4] == name[:4])):
             return True  # inflection and compounds: Rudenkos, Nordkorea, Russlands

@@ -570,3 +570,24 @@ def test_clock_times_are_read_and_written_as_24_hour_times():
                            ("Es begann um 15:40 Uhr.", "de")]:
         assert time_notation(text, language) == text, text
     assert numbers_in("Er stieg um 9 am Bahnhof aus.") == {9}
+
+
+def test_places_and_peoples_english_and_german_name_differently_count_as_the_same_name():
+    from rag.cite import _name_found
+    from rag.language import content_words, fold
+
+    def found(name: str, passage: str) -> bool:
+        return _name_found(fold(name), {fold(w) for w in content_words(passage)})
+
+    # an English answer over a German article, and a German answer over an English one
+    for name, passage in [("Turkish", "Einige Normannen schlossen sich türkischen Streitkräften an."),
+                          ("Cologne", "Der Zug entgleiste hinter dem Bahnhof Köln-Mülheim."),
+                          ("Vienna", "Die Wiener Polizei ermittelt."), ("Seljuks", "vor allem gegen die Seldschuken"),
+                          ("Moscow", "in Moskaus Zentrum"), ("Polish", "Die polnische Regierung protestierte."),
+                          ("Crimea", "Die Lage auf der Krim bleibt angespannt."),
+                          ("München", "The conference in Munich ended."), ("Türkei", "Turkey closed the border.")]:
+        assert found(name, passage), (name, passage)
+    # another place, or a word that only starts like one, is still a name the passage lacks
+    for name, passage in [("Munich", "Die Konferenz fand in Berlin statt."), ("Crimea", "Die Kriminalpolizei ermittelt."),
+                          ("Saxony", "Der Sachschaden ist hoch."), ("German", "Die österreichische Regierung lehnte ab.")]:
+        assert not found(name, passage), (name, passage)
