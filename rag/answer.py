@@ -90,28 +90,31 @@ class Assistant:
         else:
             _ = self.model
 
-    def translation_languages(self, question: str) -> list[str]:
+    def translation_languages(self, question: str, nothing_found: bool = False) -> list[str]:
         """The other languages the indexed articles are written in, where some are in the question's own: there the
         articles in its language win on shared words alone. Over German articles only, an English question finds its
         passage as well without (xquad-de-dev), and the small model's translations ("What year did Tesla die?" as
-        "Wie alt war Tesla?") then only pull in the wrong sentences. Only languages with prompts/translate_<x>.txt."""
+        "Wie alt war Tesla?") then only pull in the wrong sentences; but where nothing passes the evidence gate
+        (`nothing_found`), a translation is the last try before refusing: a short question in common words ("How
+        many passengers were hurt?") scores too low against "vier Fahrgäste wurden leicht verletzt" in another
+        language. Only languages with prompts/translate_<x>.txt."""
         if not self.settings.translate_questions:
             return []
         asked = detect_language(question) or "en"
         written = {a.language for a in self.index.manifest.articles.values()}
-        if asked not in written:
+        if asked not in written and not nothing_found:
             return []
         return sorted(language for language in written
                       if language != asked and (self.settings.prompts_dir / f"translate_{language}.txt").exists())
 
-    def translations(self, question: str) -> Translations:
+    def translations(self, question: str, nothing_found: bool = False) -> Translations:
         """The question in each of translation_languages (see translate_question), with the prompt tokens and seconds
         that cost. The evaluation asks before the pipeline does, so they are kept per question and counted again by the
         answer that uses them."""
         if len(self._translations) > 1000:
             self._translations.clear()
         texts, tokens, seconds = [], 0, 0.0
-        for language in self.translation_languages(question):
+        for language in self.translation_languages(question, nothing_found):
             key = (question, language)
             if key not in self._translations:
                 usage, started = Usage(), time.perf_counter()
@@ -217,6 +220,15 @@ class Assistant:
         lap("retrieve")
         selection = select_evidence(standalone, hits, self.embedder, settings, translated)
         lap("evidence")
+        if hits and selection.best_score < settings.refuse_below and not translated:
+            retry = self.translations(standalone, nothing_found=True)
+            if retry.texts:
+                yield AnswerEvent("status", "Translating the question for the search…")
+                translation = retry
+                timings["translate"] = retry.seconds
+                hits = self.retriever.retrieve(standalone, k=settings.top_k, filters=filters, extra_queries=retry.texts)
+                selection = select_evidence(standalone, hits, self.embedder, settings, retry.texts)
+                clock = time.perf_counter()
         answerable: float | None = None
 
         def refuse(reason: str, sentences: list[AnswerSentence] | None = None, usage: Usage | None = None,

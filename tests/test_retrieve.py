@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from rag.language import detect_language
@@ -172,6 +174,28 @@ def test_a_translated_question_finds_the_article_in_the_other_language(storm_rep
     assert "translate" in answer.timings and answer.prompt_tokens > tokens
     assert answer.timings["translate"] == translation.seconds > 0  # asked once, counted where it is used
     assert not Assistant(storm_reports.with_overrides(translate_questions=False)).translations(question).texts
+
+
+@pytest.mark.slow
+def test_a_question_that_finds_nothing_in_another_language_is_translated_before_refusing(settings, tmp_path):
+    """Over German articles only, the question is searched as asked; a short one in common words scores below the
+    evidence gate against the German sentence that answers it, and the translation is the last try."""
+    from rag.answer import Assistant
+    from rag.ingest import ingest
+
+    article = tmp_path / "zug.txt"
+    article.write_text("Regionalzug bei Köln entgleist\n\nEin Regionalzug ist am Montag kurz hinter dem Bahnhof "
+                       "Köln-Mülheim entgleist. Nach Angaben der Bundespolizei wurden vier Fahrgäste leicht verletzt. "
+                       "Die Strecke blieb bis zum Abend gesperrt.", encoding="utf-8")
+    ingest([article], settings)
+    qwen = settings.with_overrides(llamacpp_model="qwen2.5-coder-1.5b")
+    question = "How many passengers were hurt?"
+    untranslated = Assistant(qwen.with_overrides(translate_questions=False)).ask(question)
+    assert untranslated.refused and "no passage bears on the question" in untranslated.refusal_reason
+    answer = Assistant(qwen).ask(question)
+    assert "translate" in answer.timings and not answer.refused, answer.refusal_reason
+    assert re.search(r"\b(?:4|four)\b", answer.answer, re.IGNORECASE), answer.answer
+    assert any("vier Fahrgäste" in c.quote for c in answer.citations)
 
 
 class ScriptedReply:
