@@ -523,12 +523,13 @@ EXONYMS = [
     {"cologne", "koeln"}, {"munich", "muenchen"}, {"vienna", "viennese", "wien"}, {"moscow", "moskau"},
     {"nuremberg", "nuernberg"}, {"brunswick", "braunschweig"}, {"hanover", "hannover"}, {"geneva", "genf"},
     {"prague", "prag"}, {"warsaw", "warschau"}, {"brussels", "bruessel"}, {"venice", "venedig"}, {"naples", "neapel"},
-    {"milan", "mailand"}, {"florence", "florenz"}, {"lisbon", "lissabon"}, {"beijing", "peking"}, {"kyiv", "kiev", "kiew"},
-    {"constance", "konstanz", "bodensee"}, {"bavaria", "bayer"}, {"saxony", "saxon", "sachsen", "saechs"}, {"hesse", "hessian", "hessen", "hessisch"},
-    {"thuringia", "thuering"}, {"prussia", "preuss"}, {"silesia", "schlesi"}, {"pomerania", "pommer"},
-    {"bohemia", "boehm"}, {"styria", "steiermark"}, {"carinthia", "kaernt"}, {"crimea", "krim"},
-    {"caucasus", "kaukasus"}, {"danube", "donau"}, {"rhine", "rhein"}, {"alps", "alpine", "alpen"},
-    {"mediterranean", "mittelmeer"}, {"baltic", "ostsee", "baltisch"}, {"arctic", "arktis", "arktisch"},
+    {"milan", "mailand"}, {"florence", "florenz"}, {"lisbon", "lissabon"}, {"beijing", "peking"},
+    {"kyiv", "kiev", "kiew"}, {"constance", "konstanz", "bodensee"}, {"bavaria", "bayer"},
+    {"saxony", "saxon", "sachsen", "saechs"}, {"hesse", "hessian", "hessen", "hessisch"}, {"thuringia", "thuering"},
+    {"prussia", "preuss"}, {"silesia", "schlesi"}, {"pomerania", "pommer"}, {"bohemia", "boehm"},
+    {"styria", "steiermark"}, {"carinthia", "kaernt"}, {"crimea", "krim"}, {"caucasus", "kaukasus"},
+    {"danube", "donau"}, {"rhine", "rhein"}, {"alps", "alpine", "alpen"}, {"mediterranean", "mittelmeer"},
+    {"baltic", "ostsee", "baltisch"}, {"arctic", "arktis", "arktisch"},
     {"germany", "german", "germans", "deutsch"}, {"austria", "austrian", "austrians", "oesterreich"},
     {"switzerland", "swiss", "schweiz"}, {"france", "french", "frankreich", "franzoes"},
     {"netherlands", "dutch", "holland", "niederland", "niederlaend"}, {"hungary", "hungarian", "hungarians", "ungar"},
@@ -540,20 +541,16 @@ EXONYMS = [
     {"lithuania", "lithuanian", "litau"}, {"latvia", "latvian", "lettland", "lettisch"},
     {"estonia", "estonian", "estland", "estnisch"}, {"cyprus", "cypriot", "zypern", "zypriot"},
     {"iraq", "iraqi", "irak"}, {"lebanon", "lebanese", "libanes", "libanon"}, {"morocco", "moroccan", "marokk"},
-    {"britain", "british", "grossbritann", "britisch", "brite"}, {"scotland", "scottish", "scots", "schottland", "schottisch"},
-    {"wales", "welsh", "walis"}, {"seljuk", "seljuks", "seldschuk"}, {"canary", "canarian", "kanar"},
+    {"britain", "british", "grossbritann", "britisch", "brite"},
+    {"scotland", "scottish", "scots", "schottland", "schottisch"}, {"wales", "welsh", "walis"},
+    {"seljuk", "seljuks", "seldschuk"}, {"canary", "canarian", "kanar"},
 ]
 _EXONYM_GROUPS = {form: group for group in EXONYMS for form in group}
 
 
-_SHORT_STEM_ENDINGS = ("", "s", "er", "-")
-
-
 def _is_form_of(word: str, stem: str) -> bool:
-    if len(stem) >= 5:
-        return word.startswith(stem)
-    return word.startswith(stem) and (word[len(stem):].startswith("isch") or word[len(stem):] in _SHORT_STEM_ENDINGS
-                                      or word[len(stem):len(stem) + 1] == "-")
+    ending = word[len(stem):]
+    return word.startswith(stem) and (len(stem) >= 5 or ending in ("", "s", "er") or ending.startswith(("isch", "-")))
 
 
 def _exonym_found(name: str, passage_words: set[str]) -> bool:
