@@ -10,10 +10,11 @@ class CountingModel:
 
     def __init__(self, inner):
         self.inner, self.backend, self.model = inner, inner.backend, inner.model
-        self.calls = self.checks = self.answerable_checks = 0
+        self.calls = self.checks = self.answerable_checks = self.translations = 0
 
     def stream(self, messages, *args, **kwargs):
         self.calls += 1
+        self.translations += messages[0].content.startswith("Translate the question")
         self.checks += messages[0].content.startswith("You check whether a source sentence states a claim")
         self.answerable_checks += messages[0].content.startswith("You decide whether evidence sentences")
         yield from self.inner.stream(messages, *args, **kwargs)
@@ -21,8 +22,13 @@ class CountingModel:
 
 def test_unrelated_question_is_refused_by_the_system_without_the_model(sample_settings):
     model = CountingModel(embedded_model(sample_settings))
-    answer = Assistant(sample_settings, model=model).ask("What is the best recipe for apple strudel?")
+    answer = Assistant(sample_settings, model=model).ask("Wie backt man einen Apfelstrudel?")
     assert answer.refused and model.calls == 0
+    # over German articles, an English question that finds nothing is translated and searched again before the
+    # refusal: the model translates, and writes nothing
+    model = CountingModel(embedded_model(sample_settings))
+    answer = Assistant(sample_settings, model=model).ask("What is the best recipe for apple strudel?")
+    assert answer.refused and model.calls == model.translations == 1 and "translate" in answer.timings
     assert answer.answer == "The articles do not say."
     assert "no passage bears on the question" in answer.refusal_reason
     assert answer.closest and all(c.text for c in answer.closest)
