@@ -544,6 +544,8 @@ EXONYMS = [
     {"britain", "british", "grossbritann", "britisch", "brite"},
     {"scotland", "scottish", "scots", "schottland", "schottisch"}, {"wales", "welsh", "walis"},
     {"seljuk", "seljuks", "seldschuk"}, {"canary", "canarian", "kanar"},
+    # places that only start like one above, listed so that they are not taken for it ("Turkmenen", "Australien")
+    {"turkmen"}, {"australia", "australian", "australi"}, {"slavonia", "slawoni"},
 ]
 _EXONYM_GROUPS = {form: group for group in EXONYMS for form in group}
 
@@ -553,15 +555,17 @@ def _is_form_of(word: str, stem: str) -> bool:
     return word.startswith(stem) and (len(stem) >= 5 or ending in ("", "s", "er") or ending.startswith(("isch", "-")))
 
 
-def _exonym_found(name: str, passage_words: set[str]) -> bool:
-    group = next((g for form, g in _EXONYM_GROUPS.items() if _is_form_of(name, form)), None)
-    return bool(group) and any(_is_form_of(word, form) for word in passage_words for form in group)
+def _exonym_group(word: str) -> set[str] | None:
+    return next((g for form, g in _EXONYM_GROUPS.items() if _is_form_of(word, form)), None)
 
 
 def _name_found(name: str, passage_words: set[str]) -> bool:
-    if _exonym_found(name, passage_words):
+    group = _exonym_group(name)
+    if group and any(_is_form_of(word, form) for word in passage_words for form in group):
         return True
     for word in passage_words:
+        if word != name and _exonym_group(word) not in (None, group):
+            continue  # another place the table knows: "Turkmenen" is no form of "Turkish", "Australien" of "Austria"
         if word == name or (len(name) >= 4 and (name in word or word[:4] == name[:4])):
             return True  # inflection and compounds: Rudenkos, Nordkorea, Russlands
         if abs(len(word) - len(name)) <= 3 and difflib.SequenceMatcher(None, word, name).ratio() >= 0.73:

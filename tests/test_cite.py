@@ -589,5 +589,6 @@ def test_places_and_peoples_english_and_german_name_differently_count_as_the_sam
         assert found(name, passage), (name, passage)
     # another place, or a word that only starts like one, is still a name the passage lacks
     for name, passage in [("Munich", "Die Konferenz fand in Berlin statt."), ("Crimea", "Die Kriminalpolizei ermittelt."),
-                          ("Saxony", "Der Sachschaden ist hoch."), ("German", "Die österreichische Regierung lehnte ab.")]:
+                          ("Saxony", "Der Sachschaden ist hoch."), ("German", "Die österreichische Regierung lehnte ab."),
+                          ("Turkish", "Die Turkmenen protestierten."), ("Austrian", "Die Regierung Australiens lehnte ab.")]:
         assert not found(name, passage), (name, passage)
