@@ -111,7 +111,13 @@ def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: 
     pool = [(s, i) for i in kept for s in per_passage.get(i, [])]
     pool.sort(key=lambda item: -item[0].score)
     chosen = _with_antecedents(pool, per_passage, [hit.article.id for hit in retrieved], settings.evidence_sentences)
-    chosen.sort(key=lambda item: (retrieved[item[1]].article.id, item[0].start))
+    # the most relevant article first, each article's sentences in their own order: the small model leans on the
+    # first numbers it reads (measured on xquad-de-dev drafts: 16 -> 17 of 30 English, 23 -> 24 German right, against
+    # articles in id order)
+    article_rank: dict[str, int] = {}
+    for _, i in ranked:
+        article_rank.setdefault(retrieved[i].article.id, len(article_rank))
+    chosen.sort(key=lambda item: (article_rank[retrieved[item[1]].article.id], item[0].start))
     evidence = [
         Evidence(n, retrieved[i].passage, retrieved[i].article, sentence.score, sentence)
         for n, (sentence, i) in enumerate(chosen, 1)
