@@ -38,6 +38,33 @@ def test_filters_are_honoured(sample_settings):
     assert r.retrieve("Pjöngjang", filters=Filters(sources=("Nowhere Times",))) == []
 
 
+def test_evidence_shows_the_most_relevant_article_first_and_each_article_in_text_order(settings, tmp_path):
+    import json
+
+    from rag.evidence import select_evidence
+    from rag.ingest import ingest
+
+    # ids in the opposite order to relevance: the small model leans on the first evidence numbers it reads
+    articles = tmp_path / "news.jsonl"
+    articles.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in [
+        {"id": "a-budget", "title": "Stadtrat beschließt Haushalt", "language": "de",
+         "text": "Der Stadtrat hat den Haushalt beschlossen. Für den Hafen sind zwei Millionen Euro vorgesehen."},
+        {"id": "z-hafen", "title": "Lindau baut den Hafen aus", "language": "de",
+         "text": "Der Ausbau des Lindauer Hafens beginnt im März. Die neue Mole kostet vier Millionen Euro. "
+                 "Sie soll 2027 fertig sein."},
+    ]), encoding="utf-8")
+    ingest([articles], settings)
+    r = retriever(settings)
+    question = "Wann beginnt der Ausbau des Lindauer Hafens?"
+    evidence = select_evidence(question, r.retrieve(question, k=5), r.embedder,
+                               settings.with_overrides(evidence_margin=1.0)).evidence
+    ids = [e.article.id for e in evidence]
+    assert ids[0] == "z-hafen" and "a-budget" in ids, ids
+    assert ids == sorted(ids, key=lambda i: i != "z-hafen")  # one article's sentences together
+    starts = [e.sentence.start for e in evidence if e.article.id == "z-hafen"]
+    assert starts == sorted(starts)
+
+
 def test_a_bare_title_is_not_evidence_but_a_headline_is(settings, tmp_path):
     import json
 
