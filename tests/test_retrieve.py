@@ -12,6 +12,17 @@ def retriever(settings) -> Retriever:
     return Retriever(NewsIndex(settings), get_embedder(settings), settings)
 
 
+def ingest_records(settings, folder, records: list[dict]) -> None:
+    """Ingest articles given as eval-format records (one JSONL file), the way `newsrag ingest` reads them."""
+    import json
+
+    from rag.ingest import ingest
+
+    articles = folder / "articles.jsonl"
+    articles.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in records), encoding="utf-8")
+    ingest([articles], settings)
+
+
 def test_english_question_finds_german_passage(sample_settings):
     hits = retriever(sample_settings).retrieve("Who attended the Pyongyang meeting?", k=3)
     assert any("Alexander Matsegora" in h.passage.text for h in hits[:2])
@@ -39,21 +50,16 @@ def test_filters_are_honoured(sample_settings):
 
 
 def test_evidence_shows_the_most_relevant_article_first_and_each_article_in_text_order(settings, tmp_path):
-    import json
-
     from rag.evidence import select_evidence
-    from rag.ingest import ingest
 
     # ids in the opposite order to relevance: the small model leans on the first evidence numbers it reads
-    articles = tmp_path / "news.jsonl"
-    articles.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in [
+    ingest_records(settings, tmp_path, [
         {"id": "a-budget", "title": "Stadtrat beschließt Haushalt", "language": "de",
          "text": "Der Stadtrat hat den Haushalt beschlossen. Für den Hafen sind zwei Millionen Euro vorgesehen."},
         {"id": "z-hafen", "title": "Lindau baut den Hafen aus", "language": "de",
          "text": "Der Ausbau des Lindauer Hafens beginnt im März. Die neue Mole kostet vier Millionen Euro. "
                  "Sie soll 2027 fertig sein."},
-    ]), encoding="utf-8")
-    ingest([articles], settings)
+    ])
     r = retriever(settings)
     question = "Wann beginnt der Ausbau des Lindauer Hafens?"
     evidence = select_evidence(question, r.retrieve(question, k=5), r.embedder,
@@ -66,19 +72,14 @@ def test_evidence_shows_the_most_relevant_article_first_and_each_article_in_text
 
 
 def test_a_bare_title_is_not_evidence_but_a_headline_is(settings, tmp_path):
-    import json
-
     from rag.evidence import select_evidence
-    from rag.ingest import ingest
 
-    articles = tmp_path / "wiki.jsonl"
-    articles.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in [
+    ingest_records(settings, tmp_path, [
         {"id": "label", "title": "Lindauer Hafen", "language": "de",
          "text": "Der Hafen von Lindau wurde 1811 mit einer Mole ausgebaut. Er ist der größte Hafen am See."},
         {"id": "headline", "title": "Lindau baut seinen Hafen mit einer neuen Mole aus", "language": "de",
          "text": "Die Arbeiten beginnen im Frühjahr und dauern zwei Jahre."},
-    ]), encoding="utf-8")
-    ingest([articles], settings)
+    ])
     r = retriever(settings)
     hits = r.retrieve("Wann wurde der Lindauer Hafen ausgebaut?", k=5)
     shown = [e.sentence.text.strip() for e in select_evidence("Wann wurde der Lindauer Hafen ausgebaut?", hits,
@@ -154,12 +155,7 @@ def test_a_sentence_shared_by_neighbouring_passages_is_shown_once(settings, tmp_
 def storm_reports(settings, tmp_path):
     """One event reported in both languages: the English report shares the question's words, the German one alone
     says how it ended."""
-    import json
-
-    from rag.ingest import ingest
-
-    articles = tmp_path / "storm.jsonl"
-    articles.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in [
+    ingest_records(settings, tmp_path, [
         {"id": "storm-en", "title": "Storm on Lake Constance: fisherman missing", "language": "en",
          "published": "2025-04-08",
          "text": "A fisherman from Lindau has been missing since a storm swept across Lake Constance on Tuesday. "
@@ -172,8 +168,7 @@ def storm_reports(settings, tmp_path):
                  "Wasserburg. Er wird im Krankenhaus behandelt."},
         {"id": "hafen-de", "title": "Lindau baut den Hafen aus", "language": "de", "published": "2025-03-01",
          "text": "Der Hafen von Lindau bekommt eine neue Mole. Die Arbeiten beginnen im Sommer."},
-    ]), encoding="utf-8")
-    ingest([articles], settings)
+    ])
     return settings.with_overrides(llamacpp_model="qwen2.5-coder-1.5b")
 
 
