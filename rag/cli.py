@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .config import Settings, set_offline_environment
+from .load import SUPPORTED_FORMATS
 from .types import OTHER_FIGURE_LABEL
 
 set_offline_environment()
@@ -36,7 +37,7 @@ def fail(message: str) -> None:
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="files or folders (.txt .md .html .json .jsonl)"),
+    paths: list[Path] = typer.Argument(..., help="files or folders (.txt .md .html .json .jsonl, RSS/Atom .rss .atom .xml)"),
     index: Optional[Path] = IndexOption,
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
@@ -58,13 +59,14 @@ def ingest(
             f"failed {len(report.failed)}  ({report.passages_embedded} passages embedded in {report.seconds:.1f}s)"
         )
         for failure in report.failed:
-            out.print(f"  [yellow]failed[/yellow] {failure.path}: {failure.reason}")
+            # escaped: "feed.rss[item 2]" and "export.json[3]" are paths, not rich markup
+            out.print(f"  [yellow]failed[/yellow] {escape(failure.path)}: {escape(failure.reason)}")
         if report.other_files:
             kinds = Counter(Path(p).suffix.lower() or "no extension" for p in report.other_files)
             count = len(report.other_files)
             out.print(f"  not read: {count} other file{'s' if count > 1 else ''} in the folders "
-                      f"({', '.join(f'{k} {n}' for k, n in kinds.most_common())}; ingest reads .txt .md .html .json "
-                      f".jsonl), e.g. {report.other_files[0]}")
+                      f"({', '.join(f'{k} {n}' for k, n in kinds.most_common())}; ingest reads "
+                      f"{' '.join(SUPPORTED_FORMATS)}), e.g. {escape(report.other_files[0])}")
     if report.failed:  # a script or cron job must notice a skipped file, not only a total failure
         raise typer.Exit(3 if report.added or report.updated or report.unchanged else 2)
 

@@ -12,7 +12,7 @@ from .clean import clean_article
 from .config import Settings
 from .embed import get_embedder
 from .lexical import tokenize
-from .load import load_paths, other_files
+from .load import RECORD_SUFFIXES, load_paths, other_files
 from .split import split_article
 from .store import NewsIndex, passage_id, write_lock
 from .types import Article, ArticleInfo, FileFailure, IngestReport, Passage
@@ -113,7 +113,7 @@ def ingest(
 def _another_file(stored_path: str, new_path: str) -> bool:
     """report.txt in two folders gets one id, and the second must not silently replace the first. A file that moved
     (the old one is gone) is the same article; feed records carry their own ids, and a later feed may update them."""
-    if not stored_path or Path(new_path).suffix.lower() in {".json", ".jsonl"}:
+    if not stored_path or Path(new_path).suffix.lower() in RECORD_SUFFIXES:
         return False
     old = Path(stored_path).resolve()
     return old != Path(new_path).resolve() and old.is_file()

@@ -1,4 +1,5 @@
-"""Load articles from files and folders: .txt/.md, .html, .json/.jsonl. Bad files become FileFailure, never an exception."""
+"""Load articles from files and folders: .txt/.md, .html, .json/.jsonl, RSS/Atom feeds. Bad files become FileFailure,
+never an exception."""
 
 from __future__ import annotations
 
@@ -6,14 +7,22 @@ import hashlib
 import html as html_lib
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from datetime import date
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlparse
 
 from .language import detect_language
 from .types import Article, FileFailure
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"}
+FEED_SUFFIXES = {".rss", ".atom", ".xml"}
+# Files of many records that carry their own ids: a later export of the same feed updates those articles.
+RECORD_SUFFIXES = {".json", ".jsonl"} | FEED_SUFFIXES
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"} | RECORD_SUFFIXES
+SUPPORTED_FORMATS = [".txt", ".md", ".html", ".json", ".jsonl", ".rss", ".atom", ".xml"]  # as named to users
 
 
 class LoadError(Exception):
@@ -225,17 +234,147 @@ def load_json(path: Path) -> Iterator[Article | FileFailure]:
             yield FileFailure(f"{path}[{i}]", str(exc).removeprefix(f"item {i}: "))
 
 
+_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table",
+               "section", "article", "figure", "pre", "hr"}
+_SKIPPED_TAGS = {"script", "style", "figcaption", "noscript"}
+
+
+class _FragmentText(HTMLParser):
+    """The text of an HTML fragment (a feed item's content), one paragraph per block element."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        tag = tag.rsplit(":", 1)[-1]  # Atom's inline XHTML comes back as <html:p>
+        if tag in _SKIPPED_TAGS:
+            self.skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        tag = tag.rsplit(":", 1)[-1]
+        if tag in _SKIPPED_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_fragment_text(fragment: str) -> str:
+    parser = _FragmentText()
+    parser.feed(fragment)
+    parser.close()
+    paragraphs = (" ".join(block.split()) for block in "".join(parser.parts).split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(element: ET.Element, *names: str) -> ET.Element | None:
+    """The first child with one of these local names, in the order of `names` (namespaces differ between RSS 0.9x,
+    1.0 and 2.0, and Atom)."""
+    for name in names:
+        for child in element:
+            if _local(child.tag) == name:
+                return child
+    return None
+
+
+def _child_text(element: ET.Element, *names: str) -> str:
+    child = _child(element, *names)
+    if child is None:
+        return ""
+    if _local(child.tag) == "content" and child.get("type") == "xhtml":  # Atom: inline XHTML, not escaped HTML
+        return "".join(ET.tostring(part, encoding="unicode") for part in child) or (child.text or "")
+    return (child.text or "").strip()
+
+
+def _feed_date(value: str) -> str:
+    """RSS dates are RFC 822 ("Tue, 02 Apr 2025 09:30:00 +0200"); Atom and Dublin Core dates are ISO."""
+    if not value:
+        return ""
+    try:
+        return parsedate_to_datetime(value).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return _iso_date(value)
+
+
+def _item_link(item: ET.Element) -> str:
+    for child in item:
+        if _local(child.tag) == "link":
+            if child.get("href") and child.get("rel", "alternate") == "alternate":  # Atom
+                return child.get("href", "")
+            if child.text and child.text.strip():  # RSS
+                return child.text.strip()
+    return ""
+
+
+def _feed_item(item: ET.Element, path: Path, source: str, language: str) -> Article:
+    title = " ".join(html_fragment_text(_child_text(item, "title")).split())
+    # The full text when the feed carries it (content:encoded, Atom content), else the teaser.
+    body = html_fragment_text(_child_text(item, "encoded", "content") or _child_text(item, "description", "summary"))
+    if not body:
+        raise LoadError("no text (the item has a title only)" if title else "no title and no text")
+    link = _item_link(item)
+    key = _child_text(item, "guid", "id") or link or title + body
+    # The id stays the same when a later export of the feed edits the headline or the text: the guid/link decides.
+    readable = slugify(Path(urlparse(link).path).stem) if link and urlparse(link).path.strip("/") else slugify(title)
+    article_id = f"{readable[:60].strip('-')}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+    full = body if not title or body.startswith(title) else f"{title}\n\n{body}"
+    return _article(
+        id=article_id, title=title or article_id, text=full, path=path, source=source, url=link,
+        published=_feed_date(_child_text(item, "pubDate", "published", "date", "updated", "issued")),
+        language=language,
+    )
+
+
+def load_feed(path: Path) -> Iterator[Article | FileFailure]:
+    """RSS 0.9x/1.0/2.0 and Atom: one article per item, with the feed's title as the source."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise LoadError("empty file")
+    try:
+        root = ET.fromstring(data)  # bytes: the parser honours the file's declared encoding (often ISO-8859-1)
+    except ET.ParseError as exc:
+        raise LoadError(f"invalid XML ({exc})") from None
+    kind = _local(root.tag)
+    if kind not in {"rss", "RDF", "feed"}:
+        raise LoadError(f"XML, but not an RSS or Atom feed (its root element is <{kind}>)")
+    channel = _child(root, "channel") if kind != "feed" else None
+    channel = root if channel is None else channel
+    source = " ".join(_child_text(channel, "title").split())
+    language = _child_text(channel, "language").split("-")[0].lower()
+    items = [el for el in root.iter() if _local(el.tag) == ("entry" if kind == "feed" else "item")]
+    if not items:
+        raise LoadError("a feed with no items")
+    for i, item in enumerate(items, 1):
+        try:
+            yield _feed_item(item, path, source, language)
+        except LoadError as exc:
+            yield FileFailure(f"{path}[item {i}]", str(exc))
+
+
 def load_file(path: Path) -> Iterator[Article | FileFailure]:
     suffix = path.suffix.lower()
     try:
         if suffix in {".json", ".jsonl"}:
             yield from load_json(path)
+        elif suffix in FEED_SUFFIXES:
+            yield from load_feed(path)
         elif suffix in {".html", ".htm"}:
             yield load_html(path)
         elif suffix in {".txt", ".md", ".markdown"}:
             yield load_plain(path)
         else:
-            yield FileFailure(str(path), f"unsupported file type '{suffix}' (use .txt .md .html .json .jsonl)")
+            yield FileFailure(str(path), f"unsupported file type '{suffix}' (use {' '.join(SUPPORTED_FORMATS)})")
     except LoadError as exc:
         yield FileFailure(str(path), str(exc))
     except OSError as exc:

@@ -32,8 +32,12 @@ def test_ingest_articles_ask_remove(tmp_path):
     folder.mkdir()
     (folder / "note.txt").write_text("Hafen\n\nDie Fähre fährt ab Mai täglich um acht Uhr.", encoding="utf-8")
     (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (folder / "bote.rss").write_text(  # a feed item without text is reported by its place in the feed
+        "<rss><channel><title>Bote</title><item><title>Fähre</title><description>Die Fähre nach Bregenz fährt wieder."
+        "</description></item><item><title>Nur ein Titel</title></item></channel></rss>", encoding="utf-8")
     with_photo = run(["ingest", str(folder)], tmp_path / "index2")
-    assert with_photo.returncode == 0 and "added 1, updated 0, unchanged 0, failed 0" in with_photo.stdout
+    assert with_photo.returncode == 3 and "added 2, updated 0, unchanged 0, failed 1" in with_photo.stdout
+    assert f"failed {folder / 'bote.rss'}[item 2]: no text (the item has a title only)" in with_photo.stdout
     assert "not read: 1 other file in the folders (.jpg 1;" in with_photo.stdout
     assert run(["ingest", str(broken)], index).returncode == 2
 

@@ -8,6 +8,7 @@ import pytest
 from rag.embed import get_embedder
 from rag.ingest import ingest, remove
 from rag.store import IndexBusyError, NewsIndex, write_lock
+from rag.types import FileFailure
 
 
 class CountingEmbedder:
@@ -183,6 +184,86 @@ def test_an_html_page_without_site_metadata_takes_its_source_from_the_title_tag(
     assert articles["bridge"].title == "Harbor bridge reopens" and articles["bridge"].source == "The Valley Courier"
     assert articles["meta"].source == "Valley Courier Online"  # the page's own site name comes first
     assert articles["plain"].source == ""
+
+
+def rss(items: str, encoding: str = "utf-8") -> bytes:
+    return (f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Lindauer Bote</title>'
+            f'<language>de-de</language>{items}</channel></rss>').encode(encoding)
+
+
+HAFEN_ITEM = ("<item><title>Hafen eröffnet</title><link>https://bote.example/lokales/hafen-eroeffnet-100.html</link>"
+              "<guid isPermaLink='false'>bote-4711</guid><pubDate>Wed, 02 Apr 2025 09:30:00 +0200</pubDate>"
+              "<description>Kurz: ein neuer Hafen.</description><content:encoded><![CDATA[<p>Die Stadt Lindau "
+              "er&ouml;ffnete am Montag einen neuen Hafen.</p><p>Der Hafen kostete <b>zwölf</b> Millionen Euro."
+              "<script>track('hafen')</script></p>]]></content:encoded></item>")
+BRUECKE_ITEM = ("<item><title>Brücke gesperrt</title><guid>https://bote.example/bruecke</guid><description>"
+                "&lt;p&gt;Die alte Brücke in Bregenz ist seit Dienstag gesperrt.&lt;/p&gt;</description></item>")
+
+
+def test_rss_and_atom_feeds_give_one_article_per_item_and_report_what_they_cannot(tmp_path):
+    """A newsroom's feed export (RSS 2.0 in ISO-8859-1, Atom with inline XHTML) goes in item by item: the full text
+    when the feed carries it, the feed's title as the source, the item's link and date; an item without text and a file
+    that is not a feed are reported with the reason."""
+    from rag.load import load_paths
+
+    write(tmp_path / "bote.rss", rss(HAFEN_ITEM + "<item><title>Nur ein Titel</title></item>" + BRUECKE_ITEM,
+                                     encoding="ISO-8859-1"))
+    write(tmp_path / "courier.atom", (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Valley Courier</title>'
+        "<entry><title>Harbor bridge reopens</title><id>tag:courier.example,2025:bridge</id>"
+        '<link rel="enclosure" href="https://courier.example/a.mp3"/>'
+        '<link href="https://courier.example/2025/04/harbor-bridge-reopens"/><published>2025-04-02T08:00:00Z'
+        '</published><updated>2025-04-03T10:00:00Z</updated><content type="xhtml"><div '
+        'xmlns="http://www.w3.org/1999/xhtml"><p>The harbor bridge reopened on Monday.</p><p>Repairs cost 12 million '
+        "dollars.</p></div></content></entry></feed>"))
+    write(tmp_path / "sitemap.xml", '<?xml version="1.0"?><urlset><url><loc>https://bote.example/</loc></url></urlset>')
+    write(tmp_path / "cut.rss", "<rss><channel><item><title>Abgebrochen")
+    loaded = list(load_paths([tmp_path]))
+    articles = {a.title: a for a in loaded if not isinstance(a, FileFailure)}
+    failures = {f.path.removeprefix(str(tmp_path) + "/"): f.reason for f in loaded if isinstance(f, FileFailure)}
+
+    assert set(articles) == {"Hafen eröffnet", "Brücke gesperrt", "Harbor bridge reopens"}
+    hafen = articles["Hafen eröffnet"]
+    assert hafen.text == ("Hafen eröffnet\n\nDie Stadt Lindau eröffnete am Montag einen neuen Hafen.\n\n"
+                          "Der Hafen kostete zwölf Millionen Euro.")  # content:encoded over the teaser, no script
+    assert (hafen.source, hafen.published, hafen.language) == ("Lindauer Bote", "2025-04-02", "de")
+    assert hafen.url == "https://bote.example/lokales/hafen-eroeffnet-100.html"
+    assert hafen.id.startswith("hafen-eroeffnet-100-")  # readable, from the link
+    assert articles["Brücke gesperrt"].text.endswith("\n\nDie alte Brücke in Bregenz ist seit Dienstag gesperrt.")
+    bridge = articles["Harbor bridge reopens"]
+    assert bridge.text == ("Harbor bridge reopens\n\nThe harbor bridge reopened on Monday.\n\n"
+                           "Repairs cost 12 million dollars.")
+    assert (bridge.source, bridge.published) == ("Valley Courier", "2025-04-02")
+    assert bridge.url == "https://courier.example/2025/04/harbor-bridge-reopens"  # not the enclosure
+
+    assert failures["bote.rss[item 2]"] == "no text (the item has a title only)"
+    assert "not an RSS or Atom feed" in failures["sitemap.xml"] and "<urlset>" in failures["sitemap.xml"]
+    assert failures["cut.rss"].startswith("invalid XML (")
+
+
+def test_a_later_export_of_a_feed_updates_its_items_by_guid(tmp_path, settings, counting):
+    """Feeds are exported again and again: an item whose headline and text were edited keeps its id (the guid
+    decides) and is replaced, an unchanged item embeds nothing, a new item is added."""
+    feed = write(tmp_path / "bote.rss", rss(HAFEN_ITEM + BRUECKE_ITEM))
+    first = ingest([feed], settings)
+    assert len(first.added) == 2 and not first.failed
+    hafen_id = next(a for a in first.added if a.startswith("hafen-eroeffnet-100-"))
+    embedded = counting.count
+
+    edited = HAFEN_ITEM.replace("Hafen eröffnet", "Neuer Hafen eröffnet").replace("zwölf", "dreizehn")
+    new_item = ("<item><title>Fähre fährt wieder</title><guid>bote-4720</guid><description>Die Fähre nach Bregenz "
+                "fährt seit Freitag wieder im Stundentakt.</description></item>")
+    write(feed, rss(edited + BRUECKE_ITEM + new_item))
+    second = ingest([feed], settings)
+    assert second.updated == [hafen_id] and len(second.unchanged) == 1 and len(second.added) == 1
+    assert second.added[0].startswith("faehre-faehrt-wieder-")
+    index = NewsIndex(settings)
+    assert "dreizehn Millionen" in index.articles[hafen_id].text
+    assert index.articles[hafen_id].title == "Neuer Hafen eröffnet"
+    assert counting.count - embedded == second.passages_embedded == (
+        len(index.articles[hafen_id].passage_ids) + len(index.articles[second.added[0]].passage_ids))
+    assert index.vectors.all_ids() == set(index.manifest.passages)
 
 
 def _hold_lock(index_dir: str, ready, release) -> None:

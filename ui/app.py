@@ -26,12 +26,12 @@ set_offline_environment()  # before gradio is imported: analytics off
 import gradio as gr  # noqa: E402
 
 from rag.answer import Assistant  # noqa: E402
+from rag.load import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES  # noqa: E402
 from rag.retrieve import Filters  # noqa: E402
 from rag.store import IndexBusyError  # noqa: E402
 
 from . import render  # noqa: E402
 
-UPLOAD_TYPES = [".txt", ".md", ".html", ".json", ".jsonl"]
 LIBRARY_COLUMNS = ["id", "title", "source", "date", "language", "passages"]
 
 # Local fonts only: Gradio's default theme pulls IBM Plex / Inter from Google Fonts.
@@ -304,8 +304,8 @@ class ChatPage:
         copied, skipped = [], []
         for f in files:
             path = Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
-            if path.suffix.lower() not in UPLOAD_TYPES:
-                skipped.append(f"{path.name}: not one of {' '.join(UPLOAD_TYPES)}")
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                skipped.append(f"{path.name}: not one of {' '.join(SUPPORTED_FORMATS)}")
                 continue
             name = re.sub(r"[^\w.\-]+", "_", path.name).lstrip(".") or f"upload{path.suffix}"
             dest = target / name
@@ -410,9 +410,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                         f_to = gr.Textbox(label="Published to (YYYY-MM-DD)", elem_id="nr-f-to")
                 with gr.Row():
                     with gr.Column(scale=2):
-                        files = gr.File(label=f"Add articles ({' '.join(UPLOAD_TYPES)}; up to "
+                        files = gr.File(label=f"Add articles ({' '.join(SUPPORTED_FORMATS)}; up to "
                                               f"{settings.max_upload_mb} MB each)", file_count="multiple",
-                                        file_types=UPLOAD_TYPES, type="filepath", elem_id="nr-upload")
+                                        file_types=sorted(SUPPORTED_SUFFIXES), type="filepath", elem_id="nr-upload")
                         ingest_btn = gr.Button("Ingest the files", variant="primary", elem_id="nr-ingest")
                     with gr.Column(scale=2):
                         ingest_report = gr.Markdown(elem_id="nr-ingest-report")
