@@ -13,7 +13,7 @@ from datetime import date
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 from .language import detect_language
 from .types import Article, FileFailure
@@ -200,7 +200,7 @@ def _from_record(record: object, path: Path, where: str) -> Article:
         text.encode()).hexdigest()[:8]
     body = text.strip("\n")
     # Keep the title searchable, but do not repeat it when the text already starts with it.
-    full = body if not title or body.startswith(title) else f"{title}\n\n{body}"
+    full = body if not title or body.split("\n\n", 1)[0] == title else f"{title}\n\n{body}"
     return _article(
         id=article_id, title=title or article_id, text=full, path=path,
         source=str(record.get("source") or ""), url=str(record.get("url") or ""),
@@ -234,7 +234,7 @@ def load_json(path: Path) -> Iterator[Article | FileFailure]:
             yield FileFailure(f"{path}[{i}]", str(exc).removeprefix(f"item {i}: "))
 
 
-_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table",
+_BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "table",
                "section", "article", "figure", "pre", "hr"}
 _SKIPPED_TAGS = {"script", "style", "figcaption", "noscript"}
 
@@ -251,6 +251,8 @@ class _FragmentText(HTMLParser):
         tag = tag.rsplit(":", 1)[-1]  # Atom's inline XHTML comes back as <html:p>
         if tag in _SKIPPED_TAGS:
             self.skipping += 1
+        elif tag == "br":  # one line break joins lines; two (a common paragraph break in feeds) end a paragraph
+            self.parts.append("\n")
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n\n")
 
@@ -266,12 +268,27 @@ class _FragmentText(HTMLParser):
             self.parts.append(data)
 
 
+# Feeds declared ISO-8859-1 often hold Windows-1252 bytes (curly quotes, the euro sign), which decode as C1 controls.
+_C1_AS_CP1252 = {i: bytes([i]).decode("cp1252", errors="ignore") or None for i in range(0x80, 0xA0)}
+
+
 def html_fragment_text(fragment: str) -> str:
     parser = _FragmentText()
-    parser.feed(fragment)
-    parser.close()
-    paragraphs = (" ".join(block.split()) for block in "".join(parser.parts).split("\n\n"))
+    try:
+        parser.feed(fragment)
+        parser.close()
+        text = "".join(parser.parts)
+    except AssertionError:  # html.parser gives up on some broken markup ("<![x["): keep the words, drop the tags
+        text = html_lib.unescape(re.sub(r"<[^>]*>", " ", fragment))
+    return _paragraphs(text)
+
+
+def _paragraphs(text: str) -> str:
+    paragraphs = (" ".join(block.split()) for block in text.translate(_C1_AS_CP1252).split("\n\n"))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+_MEDIA_RSS = "{http://search.yahoo.com/mrss/}"  # <media:title>, <media:content> describe a photo or video, not the item
 
 
 def _local(tag: str) -> str:
@@ -283,57 +300,103 @@ def _child(element: ET.Element, *names: str) -> ET.Element | None:
     1.0 and 2.0, and Atom)."""
     for name in names:
         for child in element:
-            if _local(child.tag) == name:
+            if _local(child.tag) == name and not child.tag.startswith(_MEDIA_RSS):
                 return child
     return None
 
 
-def _child_text(element: ET.Element, *names: str) -> str:
+def _child_text(element: ET.Element, *names: str, atom: bool = False) -> str:
+    """The element's text as plain text. RSS carries HTML; Atom says which (type="text", the default, "html" or
+    "xhtml")."""
     child = _child(element, *names)
     if child is None:
         return ""
-    if _local(child.tag) == "content" and child.get("type") == "xhtml":  # Atom: inline XHTML, not escaped HTML
-        return "".join(ET.tostring(part, encoding="unicode") for part in child) or (child.text or "")
-    return (child.text or "").strip()
+    kind = child.get("type", "text") if atom else "html"
+    if kind == "xhtml" or (kind not in {"text", "html"} and len(child)):  # inline markup, not escaped HTML
+        markup = "".join(ET.tostring(part, encoding="unicode") for part in child)
+        return html_fragment_text((child.text or "") + markup)
+    if kind == "text" or kind.startswith("text/plain"):
+        return _paragraphs(re.sub(r"\n\s*\n", "\n\n", child.text or ""))
+    return html_fragment_text(child.text or "")
+
+
+def _plain(element: ET.Element, *names: str) -> str:
+    """A value that is never markup: a guid, a date, a language code."""
+    child = _child(element, *names)
+    return (child.text or "").strip() if child is not None else ""
 
 
 def _feed_date(value: str) -> str:
-    """RSS dates are RFC 822 ("Tue, 02 Apr 2025 09:30:00 +0200"); Atom and Dublin Core dates are ISO."""
+    """RSS dates are RFC 822 ("Tue, 02 Apr 2025 09:30:00 +0200", sometimes without the time); Atom and Dublin Core
+    dates are ISO. An unreadable date is left out rather than kept as text the date filters cannot compare."""
     if not value:
         return ""
-    try:
-        return parsedate_to_datetime(value).date().isoformat()
-    except (TypeError, ValueError, IndexError):
-        return _iso_date(value)
+    for candidate in (value, value + " 00:00:00 +0000"):
+        try:
+            return parsedate_to_datetime(candidate).date().isoformat()
+        except (TypeError, ValueError, IndexError):
+            pass
+    match = re.match(r"\d{4}-\d{2}-\d{2}", value)
+    return match.group(0) if match else ""
 
 
-def _item_link(item: ET.Element) -> str:
+def _item_link(item: ET.Element, base: str) -> str:
     for child in item:
-        if _local(child.tag) == "link":
-            if child.get("href") and child.get("rel", "alternate") == "alternate":  # Atom
-                return child.get("href", "")
-            if child.text and child.text.strip():  # RSS
-                return child.text.strip()
+        if _local(child.tag) != "link" or child.tag.startswith(_MEDIA_RSS):
+            continue
+        if child.get("href") and child.get("rel", "alternate") == "alternate":  # Atom
+            return urljoin(base, child.get("href", ""))
+        if child.text and child.text.strip():  # RSS
+            return urljoin(base, child.text.strip())
     return ""
 
 
-def _feed_item(item: ET.Element, path: Path, source: str, language: str) -> Article:
-    title = " ".join(html_fragment_text(_child_text(item, "title")).split())
+def _last_part(key: str) -> str:
+    """The readable part of an item's id: 'https://bote.example/lokal/hafen-100.html' -> 'hafen-100',
+    'tag:courier.example,2025:bridge' -> 'bridge', 'https://blog.example/?p=123' -> 'p=123'."""
+    parts = urlparse(key)
+    tail = re.split(r"[/:]", (parts.path or key).rstrip("/"))[-1]
+    return re.sub(r"\.(html?|php|aspx?|jsp|cms)$", "", tail, flags=re.IGNORECASE) or parts.query  # WordPress: ?p=123
+
+
+def _feed_item(item: ET.Element, path: Path, source: str, language: str, base: str, atom: bool) -> Article:
+    title = " ".join(_child_text(item, "title", atom=atom).split())
     # The full text when the feed carries it (content:encoded, Atom content), else the teaser.
-    body = html_fragment_text(_child_text(item, "encoded", "content") or _child_text(item, "description", "summary"))
+    body = _child_text(item, "encoded", "content", atom=atom) or _child_text(item, "description", "summary", atom=atom)
     if not body:
         raise LoadError("no text (the item has a title only)" if title else "no title and no text")
-    link = _item_link(item)
-    key = _child_text(item, "guid", "id") or link or title + body
-    # The id stays the same when a later export of the feed edits the headline or the text: the guid/link decides.
-    readable = slugify(Path(urlparse(link).path).stem) if link and urlparse(link).path.strip("/") else slugify(title)
-    article_id = f"{readable[:60].strip('-')}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
-    full = body if not title or body.startswith(title) else f"{title}\n\n{body}"
+    link = _item_link(item, base)
+    key = _plain(item, "guid", "id") or link
+    # The id comes from the guid (or the link) alone: a later export that edits the headline or the text keeps it.
+    tail = _last_part(key) if key else ""
+    readable = slugify(tail) if tail else slugify(title)
+    article_id = f"{readable[:60].strip('-')}-{hashlib.sha1((key or title + body).encode()).hexdigest()[:8]}"
+    full = body if not title or body.split("\n\n", 1)[0] == title else f"{title}\n\n{body}"
     return _article(
         id=article_id, title=title or article_id, text=full, path=path, source=source, url=link,
-        published=_feed_date(_child_text(item, "pubDate", "published", "date", "updated", "issued")),
+        published=_feed_date(_plain(item, "pubDate", "published", "date", "updated", "issued", "modified")),
         language=language,
     )
+
+
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)["'][^>]*\?>""")
+
+
+def _parse_xml(data: bytes) -> ET.Element:
+    try:
+        return ET.fromstring(data)  # bytes: the parser honours the declared encoding (often ISO-8859-1)
+    except ET.ParseError as exc:
+        raise LoadError(f"invalid XML ({exc})") from None
+    except (ValueError, LookupError):  # expat knows no multi-byte encodings (Shift_JIS, GB2312) and no odd names
+        pass
+    declared = _XML_ENCODING.match(data)
+    try:
+        text = data.decode(declared.group(1).decode() if declared else "utf-16")
+        return ET.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    except (LookupError, UnicodeDecodeError, ValueError) as exc:
+        raise LoadError(f"cannot decode the feed ({exc})") from None
+    except ET.ParseError as exc:
+        raise LoadError(f"invalid XML ({exc})") from None
 
 
 def load_feed(path: Path) -> Iterator[Article | FileFailure]:
@@ -341,23 +404,22 @@ def load_feed(path: Path) -> Iterator[Article | FileFailure]:
     data = path.read_bytes()
     if not data.strip():
         raise LoadError("empty file")
-    try:
-        root = ET.fromstring(data)  # bytes: the parser honours the file's declared encoding (often ISO-8859-1)
-    except ET.ParseError as exc:
-        raise LoadError(f"invalid XML ({exc})") from None
+    root = _parse_xml(data)
     kind = _local(root.tag)
     if kind not in {"rss", "RDF", "feed"}:
         raise LoadError(f"XML, but not an RSS or Atom feed (its root element is <{kind}>)")
-    channel = _child(root, "channel") if kind != "feed" else None
+    atom = kind == "feed"
+    channel = root if atom else _child(root, "channel")
     channel = root if channel is None else channel
-    source = " ".join(_child_text(channel, "title").split())
-    language = _child_text(channel, "language").split("-")[0].lower()
-    items = [el for el in root.iter() if _local(el.tag) == ("entry" if kind == "feed" else "item")]
+    source = " ".join(_child_text(channel, "title", atom=atom).split())
+    language = _plain(channel, "language").split("-")[0].lower()
+    base = root.get("{http://www.w3.org/XML/1998/namespace}base") or _item_link(channel, "")
+    items = [el for el in root.iter() if _local(el.tag) == ("entry" if atom else "item")]
     if not items:
         raise LoadError("a feed with no items")
     for i, item in enumerate(items, 1):
         try:
-            yield _feed_item(item, path, source, language)
+            yield _feed_item(item, path, source, language, base, atom)
         except LoadError as exc:
             yield FileFailure(f"{path}[item {i}]", str(exc))
 

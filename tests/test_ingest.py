@@ -229,7 +229,7 @@ def test_rss_and_atom_feeds_give_one_article_per_item_and_report_what_they_canno
                           "Der Hafen kostete zwölf Millionen Euro.")  # content:encoded over the teaser, no script
     assert (hafen.source, hafen.published, hafen.language) == ("Lindauer Bote", "2025-04-02", "de")
     assert hafen.url == "https://bote.example/lokales/hafen-eroeffnet-100.html"
-    assert hafen.id.startswith("hafen-eroeffnet-100-")  # readable, from the link
+    assert hafen.id.startswith("bote-4711-")  # from the guid alone, so that an edited headline keeps it
     assert articles["Brücke gesperrt"].text.endswith("\n\nDie alte Brücke in Bregenz ist seit Dienstag gesperrt.")
     bridge = articles["Harbor bridge reopens"]
     assert bridge.text == ("Harbor bridge reopens\n\nThe harbor bridge reopened on Monday.\n\n"
@@ -240,6 +240,40 @@ def test_rss_and_atom_feeds_give_one_article_per_item_and_report_what_they_canno
     assert failures["bote.rss[item 2]"] == "no text (the item has a title only)"
     assert "not an RSS or Atom feed" in failures["sitemap.xml"] and "<urlset>" in failures["sitemap.xml"]
     assert failures["cut.rss"].startswith("invalid XML (")
+    assert len(failures) == 3
+
+
+def test_feeds_as_they_come_from_real_publishing_systems(tmp_path):
+    """Corners real feeds hit: Windows-1252 bytes in a feed declared ISO-8859-1, a date without its time, relative
+    links, a photo's media:content before the text, Atom plain-text titles, a Shift_JIS feed (expat cannot read
+    multi-byte encodings itself), markup html.parser gives up on; none may stop the other items."""
+    from rag.load import load_paths
+
+    items = ("<item><title>Preise steigen</title><link>/wirtschaft/preise-100.html</link><pubDate>Thu, 03 Apr 2025"
+             "</pubDate><media:content xmlns:media='http://search.yahoo.com/mrss/' url='https://bote.example/p.jpg'/>"
+             "<description>Der Liter kostet jetzt 2 \x80 \x96 sagt der \x84Verband\x93.&lt;br&gt;&lt;br /&gt;Mehr morgen,&lt;br/&gt;im Blatt.</description></item>"
+             "<item><title>Kaputt</title><description>&lt;![x[ Die Fähre fährt.</description></item>")
+    write(tmp_path / "bote.rss", b'<?xml version="1.0" encoding="ISO-8859-1"?><rss><channel><title>Bote</title>'
+          b"<link>https://bote.example/</link>" + items.encode("latin-1") + b"</channel></rss>")
+    write(tmp_path / "courier.atom", (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">Valley &lt;em&gt;Courier&lt;/em&gt;</title>'
+        "<entry><id>urn:uuid:42</id><title>Prices &lt;rise&gt; again</title><updated>2025-04-03T10:00:00+02:00</updated>"
+        "<summary>Bread costs more.\n\nSo does milk.</summary></entry></feed>"))
+    write(tmp_path / "asahi.rss", '<?xml version="1.0" encoding="Shift_JIS"?><rss><channel><title>朝日</title><item>'
+          "<title>東京</title><description>東京で会議が開かれた。</description></item></channel></rss>".encode("shift_jis"))
+    articles = {a.title: a for a in load_paths([tmp_path])}
+    assert not [a for a in articles.values() if isinstance(a, FileFailure)]
+
+    prices = articles["Preise steigen"]
+    assert prices.text == "Preise steigen\n\nDer Liter kostet jetzt 2 € – sagt der „Verband“.\n\nMehr morgen, im Blatt."
+    assert prices.url == "https://bote.example/wirtschaft/preise-100.html" and prices.published == "2025-04-03"
+    assert prices.id.startswith("preise-100-")  # no guid: the link decides
+    assert articles["Kaputt"].text.endswith("Die Fähre fährt.")
+    atom = articles["Prices <rise> again"]  # type="text" is text, not markup to strip
+    assert atom.text == "Prices <rise> again\n\nBread costs more.\n\nSo does milk."
+    assert (atom.source, atom.published, atom.url) == ("Valley Courier", "2025-04-03", "")
+    assert atom.id.startswith("42-")
+    assert articles["東京"].text == "東京\n\n東京で会議が開かれた。" and articles["東京"].source == "朝日"
 
 
 def test_a_later_export_of_a_feed_updates_its_items_by_guid(tmp_path, settings, counting):
@@ -248,7 +282,7 @@ def test_a_later_export_of_a_feed_updates_its_items_by_guid(tmp_path, settings, 
     feed = write(tmp_path / "bote.rss", rss(HAFEN_ITEM + BRUECKE_ITEM))
     first = ingest([feed], settings)
     assert len(first.added) == 2 and not first.failed
-    hafen_id = next(a for a in first.added if a.startswith("hafen-eroeffnet-100-"))
+    hafen_id = next(a for a in first.added if a.startswith("bote-4711-"))
     embedded = counting.count
 
     edited = HAFEN_ITEM.replace("Hafen eröffnet", "Neuer Hafen eröffnet").replace("zwölf", "dreizehn")
@@ -257,7 +291,7 @@ def test_a_later_export_of_a_feed_updates_its_items_by_guid(tmp_path, settings, 
     write(feed, rss(edited + BRUECKE_ITEM + new_item))
     second = ingest([feed], settings)
     assert second.updated == [hafen_id] and len(second.unchanged) == 1 and len(second.added) == 1
-    assert second.added[0].startswith("faehre-faehrt-wieder-")
+    assert second.added[0].startswith("bote-4720-")
     index = NewsIndex(settings)
     assert "dreizehn Millionen" in index.articles[hafen_id].text
     assert index.articles[hafen_id].title == "Neuer Hafen eröffnet"
