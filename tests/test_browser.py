@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -226,6 +227,11 @@ def test_upload_then_ask(browser, app, tmp_path):
         "Die Seilbahn bringt bis zu 1.800 Fahrgäste pro Stunde auf die Seegrube. "
         "Der Bau kostete 42 Millionen Euro und dauerte drei Jahre.\n",
         encoding="utf-8")
+    feed = tmp_path / "tiroler-bote.rss"  # a feed export goes in item by item, like a file
+    feed.write_text(
+        "<rss><channel><title>Tiroler Bote</title><item><title>Fähre am Achensee fährt wieder</title>"
+        "<guid>bote-77</guid><description>Die Fähre am Achensee fährt seit Samstag wieder stündlich.</description>"
+        "</item></channel></rss>", encoding="utf-8")
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     requests = Requests(page)
@@ -233,13 +239,17 @@ def test_upload_then_ask(browser, app, tmp_path):
     wait_text(page, "#nr-status", "Answering with", timeout=60_000)
     page.get_by_role("tab", name="Library").click()
     wait_text(page, "#nr-library", "russland-nordkorea-strategische-partnerschaft", timeout=30_000)
-    page.locator("#nr-upload input[type=file]").set_input_files(str(article))
-    wait_text(page, "#nr-upload", "seilbahn-innsbruck.txt", timeout=30_000)
+    page.locator("#nr-upload input[type=file]").set_input_files([str(article), str(feed)])
+    # with two files the widget lists name and extension on separate lines
+    wait_text(page, "#nr-upload", "seilbahn-innsbruck", timeout=30_000)
+    wait_text(page, "#nr-upload", "tiroler-bote", timeout=30_000)
     page.click("#nr-ingest")
-    wait_text(page, "#nr-ingest-report", "added 1", timeout=120_000)
+    wait_text(page, "#nr-ingest-report", "added 2", timeout=120_000)
     assert "seilbahn-innsbruck" in page.inner_text("#nr-ingest-report")
     wait_text(page, "#nr-library", "Neue Seilbahn in Innsbruck eröffnet", timeout=30_000)
-    assert "2 articles" in page.inner_text("#nr-status")
+    wait_text(page, "#nr-library", "Fähre am Achensee fährt wieder", timeout=30_000)
+    assert "Tiroler Bote" in page.inner_text("#nr-library")  # the feed's title is the item's source
+    assert "3 articles" in page.inner_text("#nr-status")
     shot(page, "library-after-upload.png")
 
     page.get_by_role("tab", name="Chat").click()
@@ -253,11 +263,16 @@ def test_upload_then_ask(browser, app, tmp_path):
     page.get_by_role("tab", name="Library").click()
     page.locator("#nr-remove-ids input").click()
     page.get_by_role("option", name="Neue Seilbahn in Innsbruck eröffnet (seilbahn-innsbruck)").click()
+    page.locator("#nr-remove-ids input").click()
+    page.get_by_role("option", name=re.compile(r"Fähre am Achensee fährt wieder \(bote-77-")).click()
     page.keyboard.press("Escape")
     page.click("#nr-remove")
-    wait_text(page, "#nr-ingest-report", "Removed 1: seilbahn-innsbruck", timeout=60_000)
+    wait_text(page, "#nr-ingest-report", "Removed 2:", timeout=60_000)
+    assert {"seilbahn-innsbruck", "bote-77-"} <= set(re.findall(r"seilbahn-innsbruck|bote-77-",
+                                                                page.inner_text("#nr-ingest-report")))
     page.wait_for_function(
-        "!document.querySelector('#nr-library').innerText.includes('Neue Seilbahn')", timeout=30_000)
+        "!document.querySelector('#nr-library').innerText.includes('Neue Seilbahn')"
+        " && !document.querySelector('#nr-library').innerText.includes('Achensee')", timeout=30_000)
     assert requests.external() == []
     context.close()
 
