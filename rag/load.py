@@ -200,7 +200,7 @@ def _from_record(record: object, path: Path, where: str) -> Article:
         text.encode()).hexdigest()[:8]
     body = text.strip("\n")
     # Keep the title searchable, but do not repeat it when the text already starts with it.
-    full = body if not title or body.split("\n\n", 1)[0] == title else f"{title}\n\n{body}"
+    full = body if not title or body.startswith(title) else f"{title}\n\n{body}"
     return _article(
         id=article_id, title=title or article_id, text=full, path=path,
         source=str(record.get("source") or ""), url=str(record.get("url") or ""),
@@ -371,6 +371,7 @@ def _feed_item(item: ET.Element, path: Path, source: str, language: str, base: s
     tail = _last_part(key) if key else ""
     readable = slugify(tail) if tail else slugify(title)
     article_id = f"{readable[:60].strip('-')}-{hashlib.sha1((key or title + body).encode()).hexdigest()[:8]}"
+    # the headline counts as already there only as a paragraph of its own: "東京で会議…" does not hold "東京" as one
     full = body if not title or body.split("\n\n", 1)[0] == title else f"{title}\n\n{body}"
     return _article(
         id=article_id, title=title or article_id, text=full, path=path, source=source, url=link,
