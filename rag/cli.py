@@ -59,7 +59,7 @@ def ingest(
             f"failed {len(report.failed)}  ({report.passages_embedded} passages embedded in {report.seconds:.1f}s)"
         )
         for failure in report.failed:
-            # escaped: "feed.rss[item 2]" and "export.json[3]" are paths, not rich markup
+            # escaped: "feed.rss[item 2]" or "[draft].txt" is a path, not rich markup (rich ate the brackets)
             out.print(f"  [yellow]failed[/yellow] {escape(failure.path)}: {escape(failure.reason)}")
         if report.other_files:
             kinds = Counter(Path(p).suffix.lower() or "no extension" for p in report.other_files)
