@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from datetime import date
 from email.utils import parsedate_to_datetime
+from html.entities import name2codepoint
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -383,11 +384,33 @@ def _feed_item(item: ET.Element, path: Path, source: str, language: str, base: s
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)["'][^>]*\?>""")
 
 
+_NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+
+
+def _html_entities_as_numbers(data: bytes) -> bytes:
+    """'&eacute;' -> '&#233;'. RSS 0.91 takes HTML's entities from a DTD that expat does not fetch, and hand-made feeds
+    use '&nbsp;' without one; both are otherwise rejected as "undefined entity"."""
+    def number(match: re.Match) -> bytes:
+        name = match.group(1)
+        codepoint = name2codepoint.get(name.decode())
+        return match.group(0) if name in _XML_ENTITIES or codepoint is None else b"&#%d;" % codepoint
+    return _NAMED_ENTITY.sub(number, data)
+
+
 def _parse_xml(data: bytes) -> ET.Element:
     try:
         return ET.fromstring(data)  # bytes: the parser honours the declared encoding (often ISO-8859-1)
     except ET.ParseError as exc:
-        raise LoadError(f"invalid XML ({exc})") from None
+        if "undefined entity" not in str(exc):
+            raise LoadError(f"invalid XML ({exc})") from None
+        data = _html_entities_as_numbers(data)
+        try:
+            return ET.fromstring(data)
+        except ET.ParseError as again:
+            raise LoadError(f"invalid XML ({again})") from None
+        except (ValueError, LookupError):
+            pass
     except (ValueError, LookupError):  # expat knows no multi-byte encodings (Shift_JIS, GB2312) and no odd names
         pass
     declared = _XML_ENCODING.match(data)

@@ -246,7 +246,8 @@ def test_rss_and_atom_feeds_give_one_article_per_item_and_report_what_they_canno
 def test_feeds_as_they_come_from_real_publishing_systems(tmp_path):
     """Corners real feeds hit: Windows-1252 bytes in a feed declared ISO-8859-1, a date without its time, relative
     links, a photo's media:content before the text, Atom plain-text titles, a Shift_JIS feed (expat cannot read
-    multi-byte encodings itself), markup html.parser gives up on; none may stop the other items."""
+    multi-byte encodings itself), markup html.parser gives up on, and the two oldest formats still exported (RSS 0.91
+    with HTML entities, Atom 0.3); none may stop the other items."""
     from rag.load import load_paths
 
     items = ("<item><title>Preise steigen</title><link>/wirtschaft/preise-100.html</link><pubDate>Thu, 03 Apr 2025"
@@ -261,8 +262,26 @@ def test_feeds_as_they_come_from_real_publishing_systems(tmp_path):
         "<summary>Bread costs more.\n\nSo does milk.</summary></entry></feed>"))
     write(tmp_path / "asahi.rss", '<?xml version="1.0" encoding="Shift_JIS"?><rss><channel><title>朝日</title><item>'
           "<title>東京</title><description>東京で会議が開かれた。</description></item></channel></rss>".encode("shift_jis"))
+    # RSS 0.91 takes HTML's named entities from a DTD nobody fetches; Atom 0.3 escapes its HTML with mode="escaped"
+    write(tmp_path / "cafe.xml", b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<!DOCTYPE rss PUBLIC "-//Netscape '
+          b'Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n<rss version="0.91">'
+          b"<channel><title>Caf&eacute; Zeitung</title><item><title>Er&ouml;ffnung</title><link>https://cafe.example/a1"
+          b"</link><description>Das Caf&eacute; &bdquo;M&ouml;we&ldquo; hat 40 Pl&auml;tze &amp; &lt;b&gt;eine "
+          b"Terrasse&lt;/b&gt;.</description></item></channel></rss>")
+    write(tmp_path / "old.atom", (
+        '<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Harbour Courier</title>'
+        '<link rel="alternate" type="text/html" href="https://courier.example/"/><entry><title>Bridge reopens</title>'
+        '<link rel="alternate" type="text/html" href="/2004/bridge"/><id>tag:courier.example,2004:bridge</id>'
+        '<issued>2004-05-03T10:00:00Z</issued><content type="text/html" mode="escaped">&lt;p&gt;The bridge '
+        "&lt;em&gt;reopened&lt;/em&gt;.&lt;/p&gt;&lt;p&gt;Traffic is slow.&lt;/p&gt;</content></entry></feed>"))
     articles = {a.title: a for a in load_paths([tmp_path])}
     assert not [a for a in articles.values() if isinstance(a, FileFailure)]
+
+    cafe = articles["Eröffnung"]
+    assert cafe.text == "Eröffnung\n\nDas Café „Möwe“ hat 40 Plätze & eine Terrasse." and cafe.source == "Café Zeitung"
+    bridge = articles["Bridge reopens"]
+    assert bridge.text == "Bridge reopens\n\nThe bridge reopened.\n\nTraffic is slow."
+    assert (bridge.url, bridge.published) == ("https://courier.example/2004/bridge", "2004-05-03")
 
     prices = articles["Preise steigen"]
     assert prices.text == "Preise steigen\n\nDer Liter kostet jetzt 2 € – sagt der „Verband“.\n\nMehr morgen, im Blatt."
