@@ -10,7 +10,7 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -407,30 +407,27 @@ class BackendStatus:
     backend: str  # the one that answers: ollama | llamacpp
     model: str
     message: str = ""  # shown to the user, e.g. why Ollama is not used
-    ollama_up: bool = False
-    ollama_models: list[str] = field(default_factory=list)
 
 
-def ollama_status(settings: Settings) -> tuple[bool, list[str], str]:
+def ollama_problem(settings: Settings) -> str:
+    """Why the Ollama server cannot answer, or "" when it can."""
     client = OllamaChat(settings.ollama_host, settings.ollama_model, settings.n_ctx)
     try:
         names = client.available_models()
     except (httpx.HTTPError, ValueError) as exc:
-        return False, [], f"Ollama is not answering at {settings.ollama_host} ({exc.__class__.__name__})"
+        return f"Ollama is not answering at {settings.ollama_host} ({exc.__class__.__name__})"
     if not client.has_model(names):
-        return True, names, f"Ollama is up but has no model '{settings.ollama_model}' (has: {', '.join(names) or 'none'})"
-    return True, names, ""
+        return f"Ollama is up but has no model '{settings.ollama_model}' (has: {', '.join(names) or 'none'})"
+    return ""
 
 
 def backend_status(settings: Settings) -> BackendStatus:
     if settings.llm_backend == "llamacpp":
         return BackendStatus("llamacpp", settings.llamacpp_model)
-    up, names, problem = ollama_status(settings)
-    if not problem:
-        return BackendStatus("ollama", settings.ollama_model, "", up, names)
-    if settings.llm_backend == "ollama":
-        return BackendStatus("ollama", settings.ollama_model, problem, up, names)
-    return BackendStatus("llamacpp", settings.llamacpp_model, f"{problem}; using the embedded model", up, names)
+    problem = ollama_problem(settings)
+    if not problem or settings.llm_backend == "ollama":
+        return BackendStatus("ollama", settings.ollama_model, problem)
+    return BackendStatus("llamacpp", settings.llamacpp_model, f"{problem}; using the embedded model")
 
 
 def get_chat_model(settings: Settings, status: BackendStatus | None = None) -> ChatModel:
