@@ -9,8 +9,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .cite import (CitationChecker, check_answer, citation_for, decimal_notation, lacks_asked_figure,
-                   note_differing_reports, number_in_order, restates_question, time_notation)
+from .cite import (CitationChecker, check_answer, citation_for, note_differing_reports, number_in_order,
+                   restates_question)
+from .claims import decimal_notation, lacks_asked_figure, time_notation
 from .config import Settings
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap

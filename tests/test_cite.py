@@ -1,8 +1,8 @@
 from dataclasses import replace
 
-from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, lacks_asked_figure, misquotations,
-                      missing_amount, names_in, normalise_markers, number_in_order, numbers_in, quotations,
-                      split_answer, unbacked_cause)
+from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, misquotations, names_in, normalise_markers,
+                      number_in_order, quotations, split_answer)
+from rag.claims import lacks_asked_figure, missing_amount, numbers_in, unbacked_cause
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
 from rag.retrieve import Retriever
@@ -524,7 +524,7 @@ def test_an_answer_to_how_many_must_give_a_figure():
 
 
 def test_a_question_that_opens_with_a_verb_asks_yes_or_no():
-    from rag.cite import asks_yes_or_no
+    from rag.claims import asks_yes_or_no
 
     for question in ["Was the fisherman found?", "Was Vollmer re-elected?", "Wurde der Fischer gefunden?",
                      "Muss die Stadt zahlen?", "Has the council approved the aid?", "Kam es zu Verletzten?",
@@ -536,7 +536,7 @@ def test_a_question_that_opens_with_a_verb_asks_yes_or_no():
 
 
 def test_decimals_are_written_as_the_answers_language_writes_them():
-    from rag.cite import decimal_notation, numbers_in
+    from rag.claims import decimal_notation, numbers_in
 
     assert decimal_notation("Der Deich hätte 6.8 Millionen Euro gekostet.", "de") == \
         "Der Deich hätte 6,8 Millionen Euro gekostet."
@@ -554,7 +554,7 @@ def test_decimals_are_written_as_the_answers_language_writes_them():
 
 
 def test_clock_times_are_read_and_written_as_24_hour_times():
-    from rag.cite import numbers_in, time_notation
+    from rag.claims import numbers_in, time_notation
 
     # an English answer's "3:40 p.m." is the German article's "15.40 Uhr": the number check must agree
     assert numbers_in("at 3:40 p.m.") == numbers_in("um 15.40 Uhr") == {15, 40}

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from rag.cite import differing_reports, figures, other_outcome
+from rag.cite import differing_reports
+from rag.claims import figures, other_outcome
 from rag.ingest import ingest
 from tests.fake_ollama import FakeOllama
 from tests.test_ollama import ask_through
