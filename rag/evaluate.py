@@ -190,7 +190,6 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
     claimed = {n for s in answer.sentences for n in s.citations}
     cited = [{"n": c.n, "article_id": c.article_id, "passage_id": c.passage_id, "quote": c.quote,
               "gold": _citation_is_gold(c, q, gold)} for c in answer.citations if c.n in claimed]
-    supported = [s.supported for s in answer.sentences] if not answer.refused else []
     row.update({
         "answer": answer.answer, "refused": answer.refused, "refusal_reason": answer.refusal_reason,
         "answer_language": detect_language(answer.answer) if not answer.refused else "",
@@ -218,7 +217,7 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
         row["right"] = exact_match(answer.answer, q.answers)
     if not expect_refusal and q.answers:
         row["f1"] = round(best_f1("" if answer.refused else answer.answer, q.answers), 4)
-    row["error"] = classify_error(row, supported)
+    row["error"] = classify_error(row)
     return row
 
 
@@ -228,7 +227,7 @@ def _citation_is_gold(citation, q: Question, gold: list[str]) -> bool:
     return citation.article_id in gold
 
 
-def classify_error(row: dict[str, Any], supported: Sequence[bool]) -> str:
+def classify_error(row: dict[str, Any]) -> str:
     """One label per question: what went wrong first (or 'ok')."""
     if row.get("right"):
         return "ok"
@@ -248,7 +247,9 @@ def classify_error(row: dict[str, Any], supported: Sequence[bool]) -> str:
 
 # --- aggregate ------------------------------------------------------------------------------------------------------
 
-STAGES = ("condense", "retrieve", "evidence", "answerable", "generate", "check", "verify", "total")
+# as Assistant.ask_stream records them; translate only runs over articles in two languages or as a last try
+STAGES = ("condense", "translate", "retrieve", "evidence", "answerable", "generate", "check", "verify", "differs",
+          "total")
 
 
 def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -447,7 +448,8 @@ def report_table(report: dict[str, Any], title: str = "newsrag eval"):
         add("answerable wrongly refused", lambda r: r["refusal"]["wrongly_refused"])
         add("not refused, yet holds a gold answer", lambda r: r["refusal"]["answered_holding_gold_answer"])
         add("prompt tokens / answer", lambda r: r["cost"]["prompt_tokens_mean"])
-        for stage in STAGES:
+        timed = [s for s in STAGES if any(s in rep.get("cost", {}).get("latency_s", {}) for rep in columns.values())]
+        for stage in timed:
             add(f"{stage} p50 / p95 s", lambda r, stage=stage: "{p50:.2f} / {p95:.2f}".format(
                 **r["cost"]["latency_s"][stage]))
         add("errors", lambda r: ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items(), key=lambda kv: -kv[1])))

@@ -3,6 +3,7 @@ plumbing with a stub model. The LLM runs are marked slow."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from rag.config import PROJECT_ROOT
 from rag.evaluate import (
     aggregate, answer_contains, best_f1, classify_error, exact_match, load_questions, mrr_at, normalise,
-    percentile, recall_at, seed_answer_right, token_f1,
+    percentile, recall_at, report_table, seed_answer_right, token_f1,
 )
 
 SAMPLE_ARTICLES = PROJECT_ROOT / "data" / "articles"
@@ -87,12 +88,12 @@ def _row(**kw):
 
 
 def test_classify_and_aggregate():
-    assert classify_error(_row(right=True), []) == "ok"
-    assert classify_error(_row(right=False, expect_refusal=True), []) == "answered_unanswerable"
-    assert classify_error(_row(right=False, refused=True, retrieval={"recall@5": 0.0}), []) == "refused_retrieval_miss"
-    assert classify_error(_row(right=False, refused=True), []) == "refused_with_gold_retrieved"
-    assert classify_error(_row(right=False, answer_language="de"), []) == "wrong_answer_language"
-    assert classify_error(_row(right=False, citations=[{"gold": False}]), []) == "cites_wrong_passage"
+    assert classify_error(_row(right=True)) == "ok"
+    assert classify_error(_row(right=False, expect_refusal=True)) == "answered_unanswerable"
+    assert classify_error(_row(right=False, refused=True, retrieval={"recall@5": 0.0})) == "refused_retrieval_miss"
+    assert classify_error(_row(right=False, refused=True)) == "refused_with_gold_retrieved"
+    assert classify_error(_row(right=False, answer_language="de")) == "wrong_answer_language"
+    assert classify_error(_row(right=False, citations=[{"gold": False}])) == "cites_wrong_passage"
     rows = [
         _row(right=True, f1=1.0, error="ok", citations=[{"gold": True}, {"gold": False}],
              sentences=[{"supported": True}, {"supported": False}]),
@@ -109,6 +110,22 @@ def test_classify_and_aggregate():
                                            "the model found no answer in the evidence": 1}
     assert report["cost"]["prompt_tokens_mean"] == 100 and report["cost"]["latency_s"]["total"]["p50"] == 2.0
     assert report["refusal"]["answered_holding_gold_answer"] is None  # nothing was answered with the gold hidden
+
+    # every stage the pipeline times is reported, the question's translation and the differing-figures pass too;
+    # the table shows a stage's row only where some question ran it
+    timed = aggregate([_row(right=True, f1=1.0, error="ok",
+                            timings={"translate": 6.0, "retrieve": 0.1, "differs": 0.2, "total": 9.0})])
+    assert set(timed["cost"]["latency_s"]) == {"translate", "retrieve", "differs", "total"}
+    assert "translate p50 / p95 s" in _shown(report_table(timed)) and "differs p50 / p95 s" in _shown(report_table(timed))
+    assert "translate p50" not in _shown(report_table(report))
+
+
+def _shown(table) -> str:
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text()
 
 
 def test_gold_hidden_answers_that_hold_a_gold_answer_are_counted_apart():
