@@ -9,10 +9,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .cite import (CitationChecker, check_answer, citation_for, note_differing_reports, number_in_order,
-                   restates_question)
+from .cite import CitationChecker, check_answer, citation_for, number_in_order, restates_question
 from .claims import decimal_notation, lacks_asked_figure, time_notation
 from .config import Settings
+from .differs import note_differing_reports
 from .embed import Embedder, get_embedder
 from .evidence import anchor_terms, select_evidence, term_overlap
 from .generate import (answer_messages, claim_for_check, condense_question, declines_to_answer,

@@ -147,6 +147,15 @@ def _unit(sentence: str, start: int, end: int) -> str:
     return UNITS.get(after[0], "") if after else ""
 
 
+# content words near two figures that must match for them to count the same thing ("Verletzte" / "Verletzten")
+SAME_COUNT_WORDS = 1
+
+
+def _shared_stems(a: set[str], b: set[str]) -> int:
+    """Words of a with a counterpart in b, German inflection allowed ("Verletzte" / "Verletzten")."""
+    return sum(any(x == y or (len(x) >= 5 and len(y) >= 5 and x[:5] == y[:5]) for y in b) for x in a)
+
+
 @dataclass
 class Figure:
     value: float
@@ -168,6 +177,12 @@ class Figure:
         if self.scale > 1 and other.scale > 1:
             return True
         return self.scale == other.scale == 1 and not self.unit and not other.unit
+
+    def counts_same(self, other: "Figure", ignore: set[str] = frozenset()) -> bool:
+        """Of the same kind, with a content word near both that is not in `ignore` (words that name the topic, not what
+        is counted): "zwölf Verletzte" and "12 Verletzten", not "12 Verletzte" and "12 Autos"."""
+        shared = _shared_stems(self.context - ignore, other.context - ignore)
+        return self.same_kind(other) and shared >= SAME_COUNT_WORDS
 
     @property
     def context(self) -> set[str]:

@@ -52,6 +52,8 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+FUNCTION_WORDS = STOPWORDS["en"] | STOPWORDS["de"]
+
+
 def content_words(text: str) -> list[str]:
-    stop = STOPWORDS["en"] | STOPWORDS["de"]
-    return [w for w in words(text) if w.lower() not in stop]
+    return [w for w in words(text) if w.lower() not in FUNCTION_WORDS]

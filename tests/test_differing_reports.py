@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rag.cite import differing_reports
+from rag.differs import differing_reports
 from rag.claims import figures, other_outcome
 from rag.ingest import ingest
 from tests.fake_ollama import FakeOllama
