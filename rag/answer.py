@@ -1,4 +1,5 @@
-"""The question-answering pipeline: condense -> retrieve -> evidence -> gates -> generate -> cite -> verify.
+"""The question-answering pipeline: condense -> translate -> retrieve -> evidence -> gate -> answerable -> generate ->
+cite -> verify -> differs.
 The CLI, the web page and the evaluation all call Assistant; there is no second pipeline."""
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _closest(hits: Sequence[RetrievedPassage], draft: Sequence[AnswerSentence] =
         if hit.passage.id in listed:
             continue
         whole = EvidenceSentence(hit.passage.start, hit.passage.end, hit.passage.text, hit.score)
-        e = Evidence(len(out) + 1, hit.passage, hit.article, hit.score, whole)
+        e = Evidence(len(out) + 1, hit.passage, hit.article, whole)
         out.append(citation_for(e, hit.passage.start, hit.passage.end))
     return out
 

@@ -313,10 +313,10 @@ class CitationChecker:
             said = f"says {figure} was" if figure.startswith("the ") else f"counts {figure}"  # an age names one person
             return SentenceCheck(False, support, f"passage [{evidence.n}] {said} {stated}, not {claimed}", span,
                                  other_figure=True)
-        # the title and the publication's name count as its words too ("the "Rundschau" reported")
         cause = unbacked_cause(claim, evidence.passage.text)
         if cause:
             return SentenceCheck(False, support, f"passage [{evidence.n}] {cause}", span)
+        # the title and the publication's name count as its words too ("the "Rundschau" reported")
         misquoted = misquotations(
             claim, f"{evidence.article.title}. {evidence.article.source}. {evidence.passage.text}", question)
         if misquoted:

@@ -123,7 +123,7 @@ def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, e
                 continue
             seen.add((hit.article.id, sentence.start))
             text = hit.article.text[sentence.start:sentence.end]
-            candidates.append(Evidence(next_n, hit.passage, hit.article, hit.score,
+            candidates.append(Evidence(next_n, hit.passage, hit.article,
                                        EvidenceSentence(sentence.start, sentence.end, text, 0.0)))
             next_n += 1
     vectors = dict(zip([e.n for e in candidates], embedder.embed_queries([e.sentence.text for e in candidates])))

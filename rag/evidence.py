@@ -119,7 +119,7 @@ def select_evidence(question: str, retrieved: list[RetrievedPassage], embedder: 
         article_rank.setdefault(retrieved[i].article.id, len(article_rank))
     chosen.sort(key=lambda item: (article_rank[retrieved[item[1]].article.id], item[0].start))
     evidence = [
-        Evidence(n, retrieved[i].passage, retrieved[i].article, sentence.score, sentence)
+        Evidence(n, retrieved[i].passage, retrieved[i].article, sentence)
         for n, (sentence, i) in enumerate(chosen, 1)
     ]
     return EvidenceSelection(evidence, round(best, 4), [retrieved[i] for _, i in ranked[:3]])

@@ -38,7 +38,8 @@ class Usage:
 
 class ChatModel(Protocol):
     """Streams a chat reply. A backend may also offer `first_token_logprobs(messages, usage) -> {token: logprob}`,
-    which the claim check uses for a probability instead of a bare yes or no (see choice_probability)."""
+    which the answerability and claim checks use for a probability instead of a bare yes or no (see
+    choice_probability)."""
 
     backend: str
     model: str

@@ -90,12 +90,12 @@ class EvidenceSentence:
 
 @dataclass
 class Evidence:
-    """A numbered evidence sentence shown to the model, with the passage it sits in (what a citation opens)."""
+    """A numbered evidence sentence with the passage it sits in (what a citation opens): one shown to the model, or one
+    listed beside the answer the same way (a refusal's closest passages, another article's figure)."""
 
     n: int
     passage: Passage
     article: ArticleInfo
-    score: float
     sentence: EvidenceSentence
 
 

@@ -99,7 +99,7 @@ def one_sentence_evidence(text: str, title: str = "Tesla") -> Evidence:
     article = ArticleInfo(id="t", title=title, source="", url="", published="", language="de", path="",
                           content_hash="", passage_ids=["t#0"], text=text)
     passage = Passage(id="t#0", article_id="t", text=text, start=0, end=len(text), sentences=(Sentence(0, len(text)),))
-    return Evidence(1, passage, article, 1.0, EvidenceSentence(0, len(text), text, 1.0))
+    return Evidence(1, passage, article, EvidenceSentence(0, len(text), text, 1.0))
 
 
 def test_a_cited_passage_that_gives_another_figure_is_removed_from_a_verified_sentence(sample_settings):

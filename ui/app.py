@@ -364,7 +364,7 @@ class ChatPage:
         return f"Filters: {described} (change them in the Library tab)" if described else "Filters: none"
 
 
-def concurrency(settings: Settings, assistant: Assistant) -> int:
+def concurrency(assistant: Assistant) -> int:
     """The embedded model answers one question at a time; an Ollama server can take a few."""
     return 4 if assistant.backend().backend == "ollama" else 1
 
@@ -372,7 +372,7 @@ def concurrency(settings: Settings, assistant: Assistant) -> int:
 def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
     assistant = assistant or Assistant(settings)
     page = ChatPage(settings, assistant)
-    limit = concurrency(settings, assistant)
+    limit = concurrency(assistant)
 
     # Gradio serves downloads from copies in its own cache: drop those a day old, and all of them at shutdown
     with gr.Blocks(title="newsrag", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:

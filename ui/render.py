@@ -112,7 +112,7 @@ def render_sentences(answer: Mapping[str, Any], turn: int) -> str:
             marks += (f' <span class="differs" title="the reports differ: read both before using the figure">'
                       f'({esc(_without_markers(s.get("differs_note") or "⚠"))} {differs})</span>')
         text = s["text"]
-        body = text.rstrip(".!?…") if marks else text  # markers go before the final punctuation, as in the CLI
+        body = text.rstrip(".!?…") if marks else text  # markers go before the final punctuation, as in the answer text
         tail = text[len(body):]
         if s.get("supported"):
             check = s.get("model_check")
@@ -256,7 +256,7 @@ def render_evidence(turns: Sequence[Mapping[str, Any]], article_text: ArticleTex
 
 # --- export --------------------------------------------------------------------------------------------------------
 
-def export_json(turns: Sequence[Mapping[str, Any]], articles: Mapping[str, Any] | None = None) -> str:
+def export_json(turns: Sequence[Mapping[str, Any]]) -> str:
     """The conversation with each answer's citations, quotes and article metadata."""
     out = []
     for entry in turns:
