@@ -217,7 +217,7 @@ class SentenceCheck:
     best_span: tuple[int, int] | None  # offsets into the article of the best supporting sentence
     focus: float = 0.0  # similarity of the claim with the numbered sentence itself
     closest_span: tuple[int, int] | None = None  # the passage sentence most like the claim, and its similarity
-    closest: float = 0.0
+    closest_similarity: float = 0.0
     other_figure: bool = False  # not supported because the passage gives another figure or outcome
 
 
@@ -465,7 +465,7 @@ def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int],
     check, cited_evidence = checks[n], next(e for e in evidence if e.n == n)
     at = {(e.sentence.start, e.sentence.end, e.article.id): e for e in evidence}
     other = at.get((*check.closest_span, cited_evidence.article.id)) if check.supported and check.closest_span else None
-    if other is None or other.n == n or check.closest - check.focus < CLOSER_BY:
+    if other is None or other.n == n or check.closest_similarity - check.focus < CLOSER_BY:
         return cited, checks, []
     # the words must agree: embeddings alone moved "… OpenTV [3]" to the sentence about Sky+HD, and "… in Pyongyang
     # [2]" away from the sentence that names the meeting's place

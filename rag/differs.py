@@ -13,7 +13,7 @@ from .cite import citation_for, names_in, spelled_alike
 from .claims import casualty_counts, figures
 from .embed import Embedder
 from .language import FUNCTION_WORDS, fold, words
-from .types import AnswerSentence, Article, Citation, Evidence, EvidenceSentence, RetrievedPassage
+from .types import AnswerSentence, ArticleInfo, Citation, Evidence, EvidenceSentence, RetrievedPassage
 
 
 # how alike two sentences of different articles must be (cross-lingual embeddings) to count as reporting the same thing
@@ -86,7 +86,7 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
     return sorted({n for _, n in found.values()})
 
 
-def _article_words(article: Article) -> set[str]:
+def _article_words(article: ArticleInfo) -> set[str]:
     return {fold(w) for w in words(f"{article.title} {article.text}")}
 
 

@@ -14,7 +14,8 @@ ABBREVIATIONS = {
     "sep", "sept", "okt", "oct", "nov", "dez", "dec", "co", "inc", "ltd", "corp", "bd", "fig", "hrsg", "chr", "v",
 }
 ROMAN = re.compile(r"^[IVXLC]+$")
-MONTHS = {
+# nouns that make the "12." before them an ordinal, not a sentence end: "am 12. März", "im 19. Jahrhundert", "zum 3. Mal"
+ORDINAL_NOUNS = {
     "januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober", "november",
     "dezember", "jahrhundert", "jahrhunderts", "jahrestag", "platz", "mal", "stock", "klasse", "liga", "weltkrieg",
 }
@@ -46,7 +47,7 @@ def _is_false_boundary(text: str, punct_start: int, next_start: int) -> bool:
     # German ordinals: "am 20. Mai", "der 2. Weltkrieg", and after an article or a contracted preposition
     # "bis zum 12. Schuljahr" ("im Jahr 1990. Danach" still ends a sentence)
     if bare.isdigit() and len(bare) <= 2:
-        if next_word.strip(",.;:").lower() in MONTHS:
+        if next_word.strip(",.;:").lower() in ORDINAL_NOUNS:
             return True
         before = re.search(r"(\S+)\s+\S+$", text[:punct_start])
         if before and before.group(1).lower() in ORDINAL_LEAD and next_word[0].isupper():
