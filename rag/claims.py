@@ -181,8 +181,8 @@ class Figure:
     def counts_same(self, other: "Figure", ignore: set[str] = frozenset()) -> bool:
         """Of the same kind, with a content word near both that is not in `ignore` (words that name the topic, not what
         is counted): "zwölf Verletzte" and "12 Verletzten", not "12 Verletzte" and "12 Autos"."""
-        shared = _shared_stems(self.context - ignore, other.context - ignore)
-        return self.same_kind(other) and shared >= SAME_COUNT_WORDS
+        return self.same_kind(other) and (
+            _shared_stems(self.context - ignore, other.context - ignore) >= SAME_COUNT_WORDS)
 
     @property
     def context(self) -> set[str]:
