@@ -263,17 +263,23 @@ class CitationChecker:
         return [w for w, best in zip(todo, sims.max(axis=1)) if best < self.word_threshold]
 
     def check(self, claim: str, claim_vector: np.ndarray, evidence: Evidence,
-              sentence_vectors: np.ndarray, question: str = "") -> SentenceCheck:
+              sentence_vectors: np.ndarray, question: str = "", cited_with: Sequence[Evidence] = ()) -> SentenceCheck:
         """Does this evidence passage back the claim? Meaning (cross-lingual embeddings) and anchors (names,
-        numbers) must both agree: a fluent sentence with a wrong name or number is not supported."""
+        numbers) must both agree: a fluent sentence with a wrong name or number is not supported.
+        `cited_with` are the other passages the sentence cites: a sentence that joins "Ibn Sina [1]" and "Shen Kuo
+        [2]" names each from its own source, so a name or word one of them holds is backed."""
         sims = sentence_vectors @ claim_vector if len(sentence_vectors) else np.zeros(0)
         semantic = float(sims.max()) if len(sims) else 0.0
         passage_words = {fold(w) for w in words(evidence.passage.text)}
         # a term the question itself uses is not a name the model made up (German capitalises every noun:
         # "Partner", "Menschen"); whether the passage backs it is left to the word-alignment check below
         # nor is a word of the article's title, shown above the evidence: "Nikola" in an article titled "Nikola Tesla"
-        names = names_in(claim) - {fold(w) for w in words(question)} - {fold(w) for w in words(evidence.article.title)}
-        missing_names = self._missing_names(names, passage_words)
+        names = names_in(claim) - {fold(w) for w in words(question)}
+        for source in (evidence, *cited_with):
+            names -= {fold(w) for w in words(source.article.title)}
+        name_words = passage_words.union(*({fold(w) for w in words(e.passage.text)} for e in cited_with))
+        missing_names = self._missing_names(names, name_words)
+        cited_as = "".join(f"[{n}]" for n in sorted({evidence.n, *(e.n for e in cited_with)}))
         numbers = numbers_in(claim) - question_labels(question, claim)
         passage_numbers = numbers_in(evidence.passage.text)
         # an amount the passage writes otherwise: "1.5 million" for "1.500.000", "2,000" for "2.000"
@@ -323,10 +329,10 @@ class CitationChecker:
             return SentenceCheck(False, support, f"the words quoted as “{misquoted[0]}” are not in passage "
                                                  f"[{evidence.n}] word for word", span)
         if missing_names:
-            return SentenceCheck(False, support, f"{', '.join(missing_names[:3])} not in passage [{evidence.n}]", span)
+            return SentenceCheck(False, support, f"{', '.join(missing_names[:3])} not in passage {cited_as}", span)
         if support < self.threshold:
             return SentenceCheck(False, support, f"passage [{evidence.n}] does not say this", span)
-        unaligned = self.unaligned_words(claim, evidence.passage.text)
+        unaligned = self.unaligned_words(claim, " ".join(e.passage.text for e in (evidence, *cited_with)))
         if len(unaligned) >= 2 and len(unaligned) >= 0.2 * len(content_words(claim)):
             return SentenceCheck(False, support, f"passage [{evidence.n}] has nothing for: {', '.join(unaligned[:4])}",
                                  span)
@@ -513,7 +519,8 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
     for (claim, cited), vector, removed in zip(parts, claim_vectors, edits):
         valid = [n for n in cited if n in by_n]  # a citation to a passage that was not shown is dropped
         dropped = [n for n in cited if n not in by_n]
-        checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n], question) for n in valid}
+        checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n], question,
+                                   [by_n[m] for m in valid if m != n]) for n in valid}
         reason = ""
         if not any(c.supported for c in checks.values()):
             # the model forgot the marker or cited the wrong number: cite the shown evidence that backs the
@@ -545,7 +552,7 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
             if span and checks[n].support > best_quote.get(n, (-1.0, (0, 0)))[0]:
                 best_quote[n] = (checks[n].support, span)
         if valid and not supported_by:
-            reason = "; ".join(checks[n].reason for n in valid)
+            reason = "; ".join(dict.fromkeys(checks[n].reason for n in valid))  # a name none has is said once
         elif supported_by and not reason.startswith("citation"):
             reason = ""
         support = max((checks[n].support for n in valid), default=0.0)

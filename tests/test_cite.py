@@ -592,3 +592,23 @@ def test_places_and_peoples_english_and_german_name_differently_count_as_the_sam
                           ("Saxony", "Der Sachschaden ist hoch."), ("German", "Die österreichische Regierung lehnte ab."),
                           ("Turkish", "Die Turkmenen protestierten."), ("Austrian", "Die Regierung Australiens lehnte ab.")]:
         assert not found(name, passage), (name, passage)
+
+
+def test_a_sentence_that_joins_names_from_two_cited_passages_is_backed_by_both(sample_settings):
+    """"Anna Berger and Jonas Keller founded the cooperative [1][2]", where [1] names Berger and [2] Keller: each name
+    has its source among the citations. A name neither cited passage holds is still caught, and said once."""
+    berger = one_sentence_evidence("Anna Berger gründete 1998 eine Genossenschaft für Solarstrom in Freiburg.",
+                                   "Genossenschaft")
+    keller = replace(one_sentence_evidence("Auch Jonas Keller gründete 1998 die Genossenschaft für Solarstrom mit.",
+                                           "Solarstrom"), n=2)
+    keller = replace(keller, article=replace(keller.article, id="u"),
+                     passage=replace(keller.passage, id="u#0", article_id="u"))
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    question = "Who founded the solar power cooperative?"
+    (joined,) = check_answer("Anna Berger and Jonas Keller founded the solar power cooperative in 1998 [1][2].",
+                             [berger, keller], checker, question).sentences
+    assert joined.supported and joined.citations == [1, 2], joined.reason
+    (invented,) = check_answer("Anna Berger and Lukas Brandt founded the solar power cooperative in 1998 [1][2].",
+                               [berger, keller], checker, question).sentences
+    assert not invented.supported
+    assert invented.reason == "brandt, lukas not in passage [1][2]"
