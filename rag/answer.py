@@ -23,7 +23,7 @@ from .language import detect_language
 from .llm import BackendStatus, ChatModel, Usage, backend_status, get_chat_model
 from .retrieve import Filters, Retriever
 from .store import NewsIndex
-from .types import Answer, AnswerSentence, Citation, Evidence, EvidenceSentence, RetrievedPassage
+from .types import Answer, AnswerSentence, Citation, Evidence, EvidenceSentence, RetrievedPassage, markers
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Assistant:
         self.embedder = embedder or get_embedder(settings)
         self.index = index or NewsIndex(settings, self.embedder.name)
         self.retriever = Retriever(self.index, self.embedder, settings)
-        self.checker = CitationChecker(self.embedder, settings.support_threshold)
+        self.checker = CitationChecker(self.embedder, settings)
         self._model = model
         self._status: BackendStatus | None = None
         self._lock = threading.Lock()
@@ -163,7 +163,7 @@ class Assistant:
             if sentence.model_check is None or sentence.model_check >= threshold:
                 sentence.weak = sentence.model_check is not None and sentence.model_check < confident
                 continue
-            cited = "".join(f"[{n}]" for n in sentence.citations)
+            cited = markers(sentence.citations)
             # small models often cite the sentence next to the one they used: ask once about the shown sentence
             # that shares the most words with the claim
             terms = anchor_terms(sentence.text)
@@ -324,7 +324,7 @@ class Assistant:
         # a passage another sentence already cites keeps its checked quote
         cited = {c.n for c in checked.citations}
         checked.citations += [c for c in note_differing_reports(checked.sentences, standalone, selection.evidence,
-                                                                hits, self.embedder) if c.n not in cited]
+                                                                hits, self.embedder, self.settings.same_report_min) if c.n not in cited]
         lap("differs")
         checked.citations = number_in_order(checked.sentences, checked.citations)
         timings["total"] = round(time.perf_counter() - started, 3)
@@ -332,7 +332,7 @@ class Assistant:
         for s in checked.sentences:
             if s.differs:  # the reader must see that the reports differ, also where the answer is copied
                 s.differs_note = localised(settings.prompts_dir, "differs_later" if s.newer_report else "differs",
-                                           language, refs="".join(f"[{n}]" for n in s.differs), date=s.newer_report)
+                                           language, refs=markers(s.differs), date=s.newer_report)
 
         def with_markers(s: AnswerSentence) -> str:
             marks = "".join(f" [{n}]" for n in s.citations)

@@ -13,11 +13,12 @@ import numpy as np
 
 from .claims import (CALENDAR_NOUNS, YES, asks_yes_or_no, casualty_counts, figures, missing_amount, numbers_in,
                      other_outcome, unbacked_cause)
+from .config import Settings
 from .embed import Embedder
 from .language import FUNCTION_WORDS, NEGATION, STOPWORDS, content_words, detect_language, fold, words
 from .lexical import word_stems
 from .split import split_sentences
-from .types import AnswerSentence, Citation, Evidence
+from .types import AnswerSentence, Citation, Evidence, markers
 
 MARKER = re.compile(
     r"\[\s*(?:(?:source|passage|quelle|evidence|passage|doc(?:ument)?)\s*)?(\d{1,2}(?:\s*[,;]\s*(?:(?:source|passage|quelle)\s*)?\d{1,2})*)\s*\]",
@@ -28,7 +29,7 @@ MARKER = re.compile(
 def normalise_markers(answer: str) -> str:
     """'[Source 3]' and '[1, 2]' become '[3]' and '[1][2]'; a marker after the full stop moves before it."""
     def one(match: re.Match) -> str:
-        return "".join(f"[{n}]" for n in re.findall(r"\d+", match.group(1)))
+        return markers(int(n) for n in re.findall(r"\d+", match.group(1)))
 
     text = MARKER.sub(one, answer)
     return re.sub(r"([.!?])(\s*)((?:\[\d+\])+)", r"\3\1", text)
@@ -222,12 +223,12 @@ class SentenceCheck:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Embedder, threshold: float, word_threshold: float = 0.5,
-                 name_threshold: float = 0.7) -> None:
+    def __init__(self, embedder: Embedder, settings: Settings) -> None:
         self.embedder = embedder
-        self.name_threshold = name_threshold
-        self.threshold = threshold
-        self.word_threshold = word_threshold
+        self.threshold = settings.support_threshold
+        self.word_threshold = settings.word_match_min
+        self.name_threshold = settings.name_match_min
+        self.closer_by = settings.recite_closer_by
         self._word_vectors: dict[str, np.ndarray] = {}
 
     def _vectors(self, terms: Sequence[str]) -> np.ndarray:
@@ -279,7 +280,7 @@ class CitationChecker:
             names -= {fold(w) for w in words(source.article.title)}
         name_words = passage_words.union(*({fold(w) for w in words(e.passage.text)} for e in cited_with))
         missing_names = self._missing_names(names, name_words)
-        cited_as = "".join(f"[{n}]" for n in sorted({evidence.n, *(e.n for e in cited_with)}))
+        cited_as = markers(sorted({evidence.n, *(e.n for e in cited_with)}))
         numbers = numbers_in(claim) - question_labels(question, claim)
         passage_numbers = numbers_in(evidence.passage.text)
         # an amount the passage writes otherwise: "1.5 million" for "1.500.000", "2,000" for "2.000"
@@ -451,10 +452,6 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-# how much closer the claim must be to another shown sentence of the cited passage than to the cited one itself
-CLOSER_BY = 0.15
-
-
 def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int], checks: dict[int, SentenceCheck],
                                evidence: Sequence[Evidence], sentence_vectors: dict[int, np.ndarray],
                                checker: CitationChecker, question: str) -> tuple[list[int], dict[int, SentenceCheck],
@@ -471,7 +468,7 @@ def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int],
     check, cited_evidence = checks[n], next(e for e in evidence if e.n == n)
     at = {(e.sentence.start, e.sentence.end, e.article.id): e for e in evidence}
     other = at.get((*check.closest_span, cited_evidence.article.id)) if check.supported and check.closest_span else None
-    if other is None or other.n == n or check.closest_similarity - check.focus < CLOSER_BY:
+    if other is None or other.n == n or check.closest_similarity - check.focus < checker.closer_by:
         return cited, checks, []
     # the words must agree: embeddings alone moved "… OpenTV [3]" to the sentence about Sky+HD, and "… in Pyongyang
     # [2]" away from the sentence that names the meeting's place
@@ -531,7 +528,7 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
                 # sentences of one passage share its support: the one most like the claim is the one to quote
                 best_n = max(good, key=lambda n: (candidates[n].support, candidates[n].focus))
                 if valid:
-                    reason = f"citation corrected by newsrag: the model cited {''.join(f'[{n}]' for n in valid)}"
+                    reason = f"citation corrected by newsrag: the model cited {markers(valid)}"
                 else:
                     reason = "citation added by newsrag"
                 valid, checks = [best_n], {best_n: candidates[best_n]}
@@ -541,7 +538,7 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
         valid, checks, moved = _cite_the_backing_sentence(claim, vector, valid, checks, evidence, sentence_vectors,
                                                           checker, question)
         if moved and not reason:
-            reason = f"citation corrected by newsrag: the model cited {''.join(f'[{n}]' for n in moved)}"
+            reason = f"citation corrected by newsrag: the model cited {markers(moved)}"
         supported_by = [n for n in valid if checks[n].supported]
         # "Three people died [1][3]" where [3] says five: a passage that gives another figure is no source of the
         # sentence; if it is another article's report, the differing-figure step lists it as such
@@ -564,7 +561,7 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
             note = f"newsrag removed '{', '.join(removed)}': no passage says so"
             reason = f"{reason}; {note}" if reason else note
         if contradicting:
-            note = f"newsrag removed {''.join(f'[{n}]' for n in contradicting)}: it gives another figure"
+            note = f"newsrag removed {markers(contradicting)}: it gives another figure"
             reason = f"{reason}; {note}" if reason else note
         sentences.append(AnswerSentence(claim, valid, bool(supported_by), reason, support))
 
@@ -590,7 +587,7 @@ def number_in_order(sentences: Sequence[AnswerSentence], citations: Sequence[Cit
 
     def renumber(run: re.Match[str]) -> str:
         olds = [int(n) for n in re.findall(r"\d+", run.group(0))]
-        kept = "".join(f"[{new[n]}]" for n in olds if n in new)
+        kept = markers(new[n] for n in olds if n in new)
         gone = sum(n not in new for n in olds)
         other = "another passage" if gone == 1 else "other passages"
         return kept if not gone else f"{kept} and {other}" if kept else other

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from .config import Settings, set_offline_environment
 from .load import SUPPORTED_FORMATS
-from .types import OTHER_FIGURE_LABEL
+from .types import OTHER_FIGURE_LABEL, markers
 
 set_offline_environment()
 
@@ -206,7 +206,7 @@ def render_answer(answer) -> None:
 
 def _print_sentences(sentences, indent: str = "") -> None:
     for s in sentences:
-        marks = "".join(f"[{n}]" for n in s.citations)
+        marks = markers(s.citations)
         if not s.supported:
             flag = f"[red]✗ unverified: {escape(s.reason)}[/red]"
         elif s.weak:

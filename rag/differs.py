@@ -16,17 +16,13 @@ from .language import FUNCTION_WORDS, fold, words
 from .types import AnswerSentence, ArticleInfo, Citation, Evidence, EvidenceSentence, RetrievedPassage
 
 
-# how alike two sentences of different articles must be (cross-lingual embeddings) to count as reporting the same thing
-SAME_REPORT = 0.35
-
-
 def claimed_figures(claim: str, question: str) -> set[float]:
     """The counts and amounts a claim states that its question did not."""
     return {f.value for f in figures(claim)} - {f.value for f in figures(question)}
 
 
 def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evidence: Sequence[Evidence],
-                      vectors: dict[int, np.ndarray]) -> list[int]:
+                      vectors: dict[int, np.ndarray], same_report_min: float) -> list[int]:
     """Sentences of other articles (shown or retrieved) that give another figure for what the claim counts: "17 injured [1]" while
     another article reports "zwölf Menschen verletzt". The answer states one figure; the reader must learn that the
     reports differ (a later count, another estimate) instead of having it settled silently. A figure counts the same
@@ -67,7 +63,7 @@ def differing_reports(claim: str, question: str, cited: Sequence[Evidence], evid
                 if alike > found.get(key, (-1.0, 0))[0] and any(o == outcome and is_age == age and f.value != a.value
                                                                 for f, o, is_age in other_counts):
                     found[key] = (alike, other.n)
-        if alike < SAME_REPORT:
+        if alike < same_report_min:
             continue
         # a word both titles carry ("Tesla" in two articles titled "Nikola Tesla") names the topic, not what is counted
         common = cited_titles & {fold(w) for w in words(other.article.title)}
@@ -106,7 +102,8 @@ def _event_names(question: str, cited: Sequence[Evidence]) -> set[str]:
 
 
 def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, evidence: Sequence[Evidence],
-                           retrieved: Sequence[RetrievedPassage], embedder: Embedder) -> list[Citation]:
+                           retrieved: Sequence[RetrievedPassage], embedder: Embedder,
+                           same_report_min: float) -> list[Citation]:
     """Marks each verified sentence with the sentences of other articles that give a different figure for what it
     states (`AnswerSentence.differs`), and returns citations for them. Looks beyond the evidence the model was shown:
     the other report is often in a passage that ranked lower ("4,5 Millionen Euro" shown, "2,8 Millionen" not)."""
@@ -130,7 +127,7 @@ def note_differing_reports(sentences: Sequence[AnswerSentence], question: str, e
     listed: dict[int, Citation] = {}
     for s in checked:
         s.differs = differing_reports(s.text, question, [by_n[n] for n in s.citations if n in by_n], candidates,
-                                      vectors)
+                                      vectors, same_report_min)
         cited_dates = [by_n[n].article.published for n in s.citations if n in by_n]
         other_dates = [c.article.published for c in candidates if c.n in s.differs]
         # "a later article" only when every one listed is later: an older report is no update

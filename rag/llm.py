@@ -192,7 +192,7 @@ def resolve_model_path(settings: Settings) -> Path:
 class OllamaChat:
     backend = "ollama"
 
-    def __init__(self, host: str, model: str, n_ctx: int, timeout: float = 300.0) -> None:
+    def __init__(self, host: str, model: str, n_ctx: int, timeout: float) -> None:
         self.host = host.rstrip("/")
         self.model = model
         self.n_ctx = n_ctx
@@ -412,7 +412,7 @@ class BackendStatus:
 
 def ollama_problem(settings: Settings) -> str:
     """Why the Ollama server cannot answer, or "" when it can."""
-    client = OllamaChat(settings.ollama_host, settings.ollama_model, settings.n_ctx)
+    client = OllamaChat(settings.ollama_host, settings.ollama_model, settings.n_ctx, settings.ollama_timeout_s)
     try:
         names = client.available_models()
     except (httpx.HTTPError, ValueError) as exc:
@@ -436,5 +436,5 @@ def get_chat_model(settings: Settings, status: BackendStatus | None = None) -> C
     if status.backend == "ollama":
         if status.message:
             raise LLMError(status.message)
-        return OllamaChat(settings.ollama_host, settings.ollama_model, settings.n_ctx)
+        return OllamaChat(settings.ollama_host, settings.ollama_model, settings.n_ctx, settings.ollama_timeout_s)
     return embedded_model(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from typing import Any, Literal
 
 
@@ -122,6 +123,11 @@ class Citation:
 
 # how a citation listed only for its differing figure is labelled on the page, in the CLI and in exports
 OTHER_FIGURE_LABEL = "another article's figure, not a source of the answer"
+
+
+def markers(numbers: Iterable[int]) -> str:
+    """Citation markers as answers and notes write them: [1][3]."""
+    return "".join(f"[{n}]" for n in numbers)
 
 
 @dataclass

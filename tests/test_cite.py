@@ -36,7 +36,7 @@ def evidence_for(settings, question):
     embedder = get_embedder(settings)
     index = NewsIndex(settings)
     hits = Retriever(index, embedder, settings).retrieve(question)
-    return select_evidence(question, hits, embedder, settings).evidence, CitationChecker(embedder, settings.support_threshold)
+    return select_evidence(question, hits, embedder, settings).evidence, CitationChecker(embedder, settings)
 
 
 def test_supported_wrong_number_wrong_name_and_unshown_citation(sample_settings):
@@ -107,7 +107,7 @@ def test_a_cited_passage_that_gives_another_figure_is_removed_from_a_verified_se
     five = replace(one_sentence_evidence("Nach dem Einsturz der Lindenbrücke ist die Zahl der Toten auf fünf gestiegen.",
                                          "Fünf Tote"), n=2)
     five = replace(five, article=replace(five.article, id="u"), passage=replace(five.passage, id="u#0", article_id="u"))
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     (sentence,) = check_answer("Three people died in the collapse of the Linden Bridge [1][2].", [three, five],
                                checker, "How many people died in the Linden Bridge collapse?").sentences
     assert sentence.supported and sentence.citations == [1]
@@ -122,14 +122,14 @@ def test_a_cited_passage_that_gives_another_figure_is_removed_from_a_verified_se
 
 def test_decade_claim_checks_against_german_decade(sample_settings):
     e = one_sentence_evidence("Seit den 90er Jahren wächst das Interesse an Tesla wieder.")
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     checked = check_answer("Interest in Tesla grew again in the 1990s [1].", [e], checker)
     assert checked.sentences[0].supported, checked.sentences[0].reason
 
 
 def test_an_amount_written_otherwise_is_the_same_number(sample_settings):
     e = one_sentence_evidence("Im Jahr 1900 besuchten 1.500.000 Menschen die Ausstellung von Tesla.")
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     checked = check_answer("In 1900, 1.5 million people visited Tesla's exhibition [1].", [e], checker)
     assert checked.sentences[0].supported, checked.sentences[0].reason
     wrong = check_answer("In 1900, 2.5 million people visited Tesla's exhibition [1].", [e], checker)
@@ -167,7 +167,7 @@ def test_a_cause_must_be_the_sources_own():
 
 def test_an_invented_cause_is_flagged_in_the_check(sample_settings):
     e = one_sentence_evidence("Tesla verließ 1885 die Firma von Edison. Er gründete danach ein eigenes Unternehmen.")
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     checked = check_answer("Tesla left Edison's company in 1885 because he wanted to found his own company [1].", [e],
                            checker)
     assert not checked.sentences[0].supported
@@ -179,7 +179,7 @@ def test_a_german_year_phrase_is_not_an_invented_name(sample_settings):
             "und Benjamin Vail, die sich bereit erklärten, ein Elektrikunternehmen in Teslas Namen, Tesla Electric Light & "
             "Manufacturing zu finanzieren.")
     e = one_sentence_evidence(text)
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     # "Jahr" is a capitalised German noun, not a name the passage lacks, nor a word it must have: the year is checked
     # as a number
     question = "Wann entstand die Partnerschaft zwischen Tesla, Lane und Vail?"
@@ -196,7 +196,7 @@ def test_a_german_year_phrase_is_not_an_invented_name(sample_settings):
 
 def test_a_number_that_names_what_the_question_asks_about_is_not_the_claims_to_prove(sample_settings):
     e = one_sentence_evidence("Die ersten Bahnen sollen nach Angaben der Stadt im Dezember 2029 fahren.")
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     question = "Wann sollen die ersten Bahnen der Linie 7 fahren?"
     line = check_answer("Die ersten Bahnen der Linie 7 sollen im Dezember 2029 fahren [1].", [e], checker, question)
     assert line.sentences[0].supported, line.sentences[0].reason
@@ -327,7 +327,7 @@ def test_a_sentence_that_only_repeats_the_question_is_recognised():
 
 
 def test_words_spelled_alike_across_languages_are_aligned(sample_settings):
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     passage = ("Das Unternehmen installierte Lichtbogenbeleuchtungssysteme, die von Tesla entworfen wurden, und hatte "
                "Entwürfe für Kommutatoren für dynamoelektrische Maschinen.")
     # cognates ('machines' / 'Maschinen', 'commutators' / 'Kommutatoren') and a compound's tail ('systems' /
@@ -603,7 +603,7 @@ def test_a_sentence_that_joins_names_from_two_cited_passages_is_backed_by_both(s
                                            "Solarstrom"), n=2)
     keller = replace(keller, article=replace(keller.article, id="u"),
                      passage=replace(keller.passage, id="u#0", article_id="u"))
-    checker = CitationChecker(get_embedder(sample_settings), sample_settings.support_threshold)
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     question = "Who founded the solar power cooperative?"
     (joined,) = check_answer("Anna Berger and Jonas Keller founded the solar power cooperative in 1998 [1][2].",
                              [berger, keller], checker, question).sentences

@@ -209,7 +209,7 @@ def test_differing_reports_needs_a_figure_in_the_claim(two_reports):
                         "In Rheinfelden brannte eine Papierfabrik")
     assert not answer.refused, answer.refusal_reason
     assert [s.differs for s in answer.sentences] == [[]]
-    assert differing_reports("The fire broke out at a paper mill.", "", [], [], {}) == []
+    assert differing_reports("The fire broke out at a paper mill.", "", [], [], {}, 0.35) == []
 
 
 def test_the_other_report_is_found_beyond_the_evidence_the_model_was_shown(two_reports):

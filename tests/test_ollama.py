@@ -17,7 +17,7 @@ def ollama():
 
 
 def test_streams_ndjson_and_reports_usage(ollama):
-    chat = OllamaChat(ollama.url, "fake-model", n_ctx=2048)
+    chat = OllamaChat(ollama.url, "fake-model", n_ctx=2048, timeout=30)
     usage = Usage()
     pieces = list(chat.stream([ChatMessage("user", "[3] Die USA boten einen 30-tägigen Waffenstillstand an.")],
                               64, 0.0, usage))

@@ -366,7 +366,7 @@ class ChatPage:
 
 def concurrency(assistant: Assistant) -> int:
     """The embedded model answers one question at a time; an Ollama server can take a few."""
-    return 4 if assistant.backend().backend == "ollama" else 1
+    return assistant.settings.ollama_parallel if assistant.backend().backend == "ollama" else 1
 
 
 def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rag.types import OTHER_FIGURE_LABEL
+from rag.types import OTHER_FIGURE_LABEL, markers
 
 # An article lookup: article id -> full cleaned text (offsets point into it), or None if it is gone from the index.
 ArticleText = Callable[[str], "str | None"]
@@ -282,7 +282,7 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
             draft = answer.get("sentences") or []
             if draft:
                 lines += ["The model's draft, held back:", ""]
-                lines += [f"- {s['text']} {''.join(f'[{n}]' for n in s.get('citations') or [])} "
+                lines += [f"- {s['text']} {markers(s.get('citations') or [])} "
                           f"*({'verified' if s.get('supported') else 'unverified: ' + (s.get('reason') or '')})*"
                           for s in draft] + [""]
             sources = answer.get("closest") or []
@@ -290,13 +290,13 @@ def export_markdown(turns: Sequence[Mapping[str, Any]]) -> str:
                 lines += ["Passages the draft cites, then the closest passages:" if draft else "Closest passages:", ""]
         else:
             for s in answer.get("sentences") or []:
-                marks = "".join(f"[{n}]" for n in s.get("citations") or [])
+                marks = markers(s.get("citations") or [])
                 flag = (f" *({s['reason']})*" if s.get("reason") else "") if s.get("supported") else \
                     f" **(unverified: {s.get('reason', '')})**"
                 if s.get("supported") and s.get("weak"):
                     flag += f" **(weak: the model check gave only {s.get('model_check') or 0:.2f})**"
                 if s.get("differs"):
-                    note = s.get("differs_note") or "the reports differ: " + "".join(f"[{n}]" for n in s["differs"])
+                    note = s.get("differs_note") or "the reports differ: " + markers(s["differs"])
                     flag += f" **({note})**"
                 lines.append(f"- {s['text']} {marks}{flag}".rstrip())
             lines.append("")
