@@ -450,7 +450,7 @@ def unbacked_cause(claim: str, passage_text: str) -> str:
     said = CLAIMED_CAUSE.search(claim_text)
     if not said or UNKNOWN_CAUSE.search(claim_text):  # "the cause is still unclear" repeats the passage
         return ""
-    sentences = re.split(r"(?<=[.!?])\s+", fold(passage_text))
+    sentences = [fold(passage_text[s.start:s.end]) for s in split_sentences(passage_text)]
     unknown = [s for s in sentences if UNKNOWN_CAUSE.search(s) and re.search(r"ursache|grund|cause|reason", s)]
     if any(GIVEN_CAUSE.search(s) or CLAUSE_CAUSE.search(s) for s in sentences if s not in unknown):
         return ""  # a cause of something; whether it is the claim's is left to the other checks

@@ -10,6 +10,7 @@ from string import Template
 
 from .language import NEGATION, detect_language
 from .llm import ChatMessage, ChatModel, Usage, choice_probability, complete
+from .split import split_sentences
 from .types import Evidence
 
 LANGUAGE_NAMES = {"en": "English", "de": "German"}
@@ -26,7 +27,8 @@ def declines_to_answer(draft: str) -> bool:
     """The draft is NOT_IN_ARTICLES, or every sentence of it says in other words that the evidence does not say."""
     if NOT_IN_ARTICLES.lower() in draft.lower():
         return True
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\s*\[\d+\]", "", draft).strip()) if s]
+    plain = re.sub(r"\s*\[\d+\]", "", draft).strip()
+    sentences = [plain[s.start:s.end] for s in split_sentences(plain)]
     return bool(sentences) and all(NEGATION.search(s) and _SAYING.search(s) and _EVIDENCE.search(s) for s in sentences)
 
 
