@@ -23,21 +23,17 @@ from rag.config import Settings, set_offline_environment  # noqa: E402
 set_offline_environment()
 
 from rag.evaluate import (  # noqa: E402
-    _mean, best_f1, exact_match, gold_articles, load_questions, percentile, run_eval, seed_answer_right,
+    _mean, answer_is_right, best_f1, citation_is_gold, first_of_each_set, gold_articles, load_questions, percentile,
+    run_eval,
 )
 
 
 def baseline_rows(corpus: list[Path], question_files: list[Path], settings: Settings, limit: int | None,
-                  without_gold: bool, show_progress: bool = True) -> tuple[list[dict[str, Any]], float]:
+                  without_gold: bool, show_progress: bool = True, model=None) -> tuple[list[dict[str, Any]], float]:
     from bench.llamaindex_baseline import LlamaIndexBaseline
 
-    qs = load_questions(question_files)
-    if limit:
-        by_set: dict[str, list] = {}
-        for q in qs:
-            by_set.setdefault(q.set_name, []).append(q)
-        qs = [q for group in by_set.values() for q in group[:limit]]
-    base = LlamaIndexBaseline(corpus, settings)
+    qs = first_of_each_set(load_questions(question_files), limit)
+    base = LlamaIndexBaseline(corpus, settings, model=model)
     rows = []
     iterator = qs
     if show_progress:
@@ -52,18 +48,9 @@ def baseline_rows(corpus: list[Path], question_files: list[Path], settings: Sett
             r = base.ask(q.question, exclude_ids=gold if without_gold else ())
             expect_refusal = (not q.answerable) or without_gold
             for c in r["citations"]:
-                c["gold"] = (q.gold_passage_contains in c["text"]) if (q.seed_format and q.gold_passage_contains) \
-                    else c["article_id"] in gold
-                del c["text"]
-            if expect_refusal:
-                right = r["refused"]
-            elif r["refused"]:
-                right = False
-            elif q.seed_format:
-                right = seed_answer_right(r["answer"], q.must_mention) and (
-                    not q.gold_passage_contains or any(c["gold"] for c in r["citations"]))
-            else:
-                right = exact_match(r["answer"], q.answers)
+                c["gold"] = citation_is_gold(c["article_id"], c.pop("text"), q, gold)
+            right = answer_is_right(q, r["answer"], r["refused"], expect_refusal,
+                                    any(c["gold"] for c in r["citations"]))
             row = {"id": q.id, "set": q.set_name, "question": q.question, "lang": q.lang, "gold_ids": gold,
                    "expect_refusal": expect_refusal, "right": right, **r}
             if q.answers and not expect_refusal:

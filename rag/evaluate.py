@@ -20,7 +20,7 @@ from typing import Any
 
 from .cite import MARKER
 from .config import Settings
-from .language import fold
+from .language import detect_language, fold
 
 # --- questions -----------------------------------------------------------------------------------------------------
 
@@ -155,6 +155,16 @@ def _mean(values: Sequence[float]) -> float | None:
 RETRIEVAL_PASSAGES = 60  # passages asked from the retriever to get 10 distinct articles
 
 
+def first_of_each_set(qs: Sequence[Question], limit: int | None) -> list[Question]:
+    """--limit N: the first N questions of each file."""
+    if not limit:
+        return list(qs)
+    by_set: dict[str, list[Question]] = {}
+    for q in qs:
+        by_set.setdefault(q.set_name, []).append(q)
+    return [q for group in by_set.values() for q in group[:limit]]
+
+
 def gold_articles(q: Question, article_texts: dict[str, str]) -> list[str]:
     """The gold documents: given ids, or (seed format) the articles that contain the gold passage string."""
     if q.gold_ids:
@@ -184,12 +194,10 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
 
     expect_refusal = (not q.answerable) or filters is not None
     answer = assistant.ask(q.question, filters=filters)
-    from .language import detect_language
-
     # a passage listed only because it gives a different figure backs no claim: not counted as a citation
     claimed = {n for s in answer.sentences for n in s.citations}
     cited = [{"n": c.n, "article_id": c.article_id, "passage_id": c.passage_id, "quote": c.quote,
-              "gold": _citation_is_gold(c, q, gold)} for c in answer.citations if c.n in claimed]
+              "gold": citation_is_gold(c.article_id, c.text, q, gold)} for c in answer.citations if c.n in claimed]
     row.update({
         "answer": answer.answer, "refused": answer.refused, "refusal_reason": answer.refusal_reason,
         "answer_language": detect_language(answer.answer) if not answer.refused else "",
@@ -203,28 +211,32 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
         "answerable_yes": answer.answerable,
         "expect_refusal": expect_refusal,
     })
-    if expect_refusal:
-        row["right"] = answer.refused
-        if not answer.refused and q.answers:
-            # gold hidden, answered anyway: another passage may say the same (neighbouring paragraphs overlap)
-            row["holds_gold_answer"] = exact_match(answer.answer, q.answers)
-    elif answer.refused:
-        row["right"] = False
-    elif q.seed_format:
-        row["right"] = seed_answer_right(answer.answer, q.must_mention) and (
-            not q.gold_passage_contains or any(c["gold"] for c in cited))
-    else:
-        row["right"] = exact_match(answer.answer, q.answers)
+    row["right"] = answer_is_right(q, answer.answer, answer.refused, expect_refusal, any(c["gold"] for c in cited))
+    if expect_refusal and not answer.refused and q.answers:
+        # gold hidden, answered anyway: another passage may say the same (neighbouring paragraphs overlap)
+        row["holds_gold_answer"] = exact_match(answer.answer, q.answers)
     if not expect_refusal and q.answers:
         row["f1"] = round(best_f1("" if answer.refused else answer.answer, q.answers), 4)
     row["error"] = classify_error(row)
     return row
 
 
-def _citation_is_gold(citation, q: Question, gold: list[str]) -> bool:
+def citation_is_gold(article_id: str, passage_text: str, q: Question, gold: Sequence[str]) -> bool:
     if q.seed_format and q.gold_passage_contains:
-        return q.gold_passage_contains in citation.text
-    return citation.article_id in gold
+        return q.gold_passage_contains in passage_text
+    return article_id in gold
+
+
+def answer_is_right(q: Question, answer: str, refused: bool, expect_refusal: bool, cites_gold: bool) -> bool:
+    """A refusal where one is expected; otherwise a gold answer string in the answer (seed questions: every name
+    they must mention, and a citation of the gold passage)."""
+    if expect_refusal:
+        return refused
+    if refused:
+        return False
+    if q.seed_format:
+        return seed_answer_right(answer, q.must_mention) and (not q.gold_passage_contains or cites_gold)
+    return exact_match(answer, q.answers)
 
 
 def classify_error(row: dict[str, Any]) -> str:
@@ -339,12 +351,7 @@ def run_eval(
     from .ingest import ingest
     from .retrieve import Filters
 
-    qs = load_questions(questions)
-    if limit:
-        by_set: dict[str, list[Question]] = {}
-        for q in qs:
-            by_set.setdefault(q.set_name, []).append(q)
-        qs = [q for group in by_set.values() for q in group[:limit]]  # --limit N: the first N of each file
+    qs = first_of_each_set(load_questions(questions), limit)
     tmp = None
     if index_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="newsrag-eval-")

@@ -196,6 +196,22 @@ def test_llamaindex_baseline_uses_our_models_offline(tmp_path: Path):
         base.close()
 
 
+def test_baseline_rows_are_scored_as_newsrag_rows_are(tmp_path: Path):
+    """bench/run.py scores the llama-index answers with the eval's own rules: the stub's answer names all three
+    attendees of the Pyongyang meeting (seed 1 right, the German seed 2 too), and says nothing of a ceasefire (seed 3
+    wrong)."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.run import baseline_rows
+    from rag.config import Settings
+
+    rows, _ = baseline_rows([SAMPLE_ARTICLES], [SEED_QUESTIONS], Settings(index_dir=tmp_path / "unused"), 3,
+                            without_gold=False, show_progress=False, model=StubModel())
+    assert [r["id"] for r in rows] == ["seed-01", "seed-02", "seed-03"]
+    assert [r["right"] for r in rows] == [True, True, False]
+    # a citation is scored against the seed's gold passage, and its text is not kept in the row
+    assert all(set(c) >= {"article_id", "gold"} and "text" not in c for r in rows for c in r["citations"])
+
+
 @pytest.mark.slow
 def test_eval_seed_with_the_default_model(tmp_path: Path):
     from rag.config import Settings
