@@ -129,6 +129,17 @@ def _exonym_group(word: str) -> set[str] | None:
     return next((g for form, g in _EXONYM_GROUPS.items() if _is_form_of(word, form)), None)
 
 
+def claimed_names(claim: str, question: str, titles: Sequence[str]) -> set[str]:
+    """The names a claim brings in: not a word of the question or a form of one (German capitalises every noun:
+    "Partner", "Menschen"; "Economics" for a question about the "Economic Sciences" prize), nor a word of a cited
+    article's title, shown above the evidence ("Nikola" in an article titled "Nikola Tesla"). Whether the passage backs
+    such a word is the word alignment's to check."""
+    asked = {w for w in (fold(t) for t in words(question)) if len(w) >= 3}
+    shown = {fold(w) for title in titles for w in words(title)}
+    return {name for name in names_in(claim) - shown
+            if not any(_is_form_of(name, w) or _is_form_of(w, name) for w in asked)}
+
+
 def _name_found(name: str, passage_words: set[str]) -> bool:
     group = _exonym_group(name)
     if group and any(_is_form_of(word, form) for word in passage_words for form in group):
@@ -272,12 +283,7 @@ class CitationChecker:
         sims = sentence_vectors @ claim_vector if len(sentence_vectors) else np.zeros(0)
         semantic = float(sims.max()) if len(sims) else 0.0
         passage_words = {fold(w) for w in words(evidence.passage.text)}
-        # a term the question itself uses is not a name the model made up (German capitalises every noun:
-        # "Partner", "Menschen"); whether the passage backs it is left to the word-alignment check below
-        # nor is a word of the article's title, shown above the evidence: "Nikola" in an article titled "Nikola Tesla"
-        names = names_in(claim) - {fold(w) for w in words(question)}
-        for source in (evidence, *cited_with):
-            names -= {fold(w) for w in words(source.article.title)}
+        names = claimed_names(claim, question, [e.article.title for e in (evidence, *cited_with)])
         name_words = passage_words.union(*({fold(w) for w in words(e.passage.text)} for e in cited_with))
         missing_names = self._missing_names(names, name_words)
         cited_as = markers(sorted({evidence.n, *(e.n for e in cited_with)}))
@@ -351,9 +357,9 @@ def names_elsewhere(claim: str, cited: Sequence[int], evidence: Sequence[Evidenc
     by_n = {e.n: e for e in evidence}
     sentence_words = {e.n: {fold(w) for w in words(e.sentence.text)} for e in evidence}
     articles = {by_n[n].article.id for n in cited}
-    known = {fold(w) for w in words(question)} | {fold(w) for n in cited for w in words(by_n[n].article.title)}
     cited_words = set().union(*(sentence_words[n] for n in cited))
-    missing = {name for name in names_in(claim) - known if not _name_found(name, cited_words)}
+    missing = {name for name in claimed_names(claim, question, [by_n[n].article.title for n in cited])
+               if not _name_found(name, cited_words)}
     candidates = [e.n for e in evidence if e.article.id in articles and e.n not in cited]
     added: list[int] = []
     while missing and len(added) < most:

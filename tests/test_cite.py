@@ -1,7 +1,7 @@
 from dataclasses import replace
 
-from rag.cite import (CitationChecker, check_answer, drop_unstated_absence, misquotations, names_in, normalise_markers,
-                      number_in_order, quotations, split_answer)
+from rag.cite import (CitationChecker, check_answer, claimed_names, drop_unstated_absence, misquotations, names_in,
+                      normalise_markers, number_in_order, quotations, split_answer)
 from rag.claims import lacks_asked_figure, missing_amount, numbers_in, unbacked_cause
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
@@ -612,3 +612,17 @@ def test_a_sentence_that_joins_names_from_two_cited_passages_is_backed_by_both(s
                                [berger, keller], checker, question).sentences
     assert not invented.supported
     assert invented.reason == "brandt, lukas not in passage [1][2]"
+
+
+def test_a_form_of_a_question_word_is_no_name_the_answer_brings_in(sample_settings):
+    """"Economics" in the answer to a question about the "Economic Sciences" award is the question's word, not a
+    name to find in a German passage that writes "Wirtschaftswissenschaften"."""
+    question = "Which winner of the Hansen Award in Economic Sciences taught in Kiel?"
+    claim = "Anna Berger, a winner of the Hansen Award in Economics, taught in Kiel [1]."
+    assert claimed_names(claim, question, []) == {"anna", "berger"}
+    assert claimed_names(claim, question, ["Anna Berger wird 80"]) == set()
+    passage = one_sentence_evidence("Anna Berger, Gewinnerin des Hansen Award für Wirtschaftswissenschaften, lehrte "
+                                    "zwanzig Jahre in Kiel.", "Porträt")
+    checker = CitationChecker(get_embedder(sample_settings), sample_settings)
+    (sentence,) = check_answer(claim, [passage], checker, question).sentences
+    assert "economics" not in sentence.reason and sentence.supported, sentence.reason
