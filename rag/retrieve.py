@@ -96,7 +96,7 @@ class Retriever:
         if not allowed_articles:
             return []
         allowed = None if filters.is_empty() else {
-            pid for pid, rec in manifest.passages.items() if rec["article_id"] in allowed_articles
+            pid for pid, rec in manifest.passages.items() if rec.article_id in allowed_articles
         }
         vectors = self.embedder.embed_queries([question, *extra_queries])
         n = self.settings.candidates
@@ -117,7 +117,7 @@ class Retriever:
         question_language = detect_language(question)
         results = []
         for pid in candidates:
-            article = manifest.articles[manifest.passages[pid]["article_id"]]
+            article = manifest.articles[manifest.passages[pid].article_id]
             same = bool(extra_queries) or not question_language or question_language == article.language
             weight = self.settings.lexical_weight_same_language if same else self.settings.lexical_weight_cross_language
             d, lex = dense.get(pid, 0.0), lexical.get(pid, 0.0)

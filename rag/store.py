@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +72,26 @@ def date_number(published: str) -> int:
     return int(digits) if len(digits) == 8 else 0
 
 
+@dataclass(frozen=True)
+class PassageRecord:
+    """What the manifest keeps of a passage: where it sits in its article, and its words for the lexical index."""
+    article_id: str
+    start: int
+    end: int
+    sentences: list[tuple[int, int]]
+    tokens: list[str]
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> "PassageRecord":
+        return cls(record["article_id"], record["start"], record["end"],
+                   [(s, e) for s, e in record["sentences"]], record["tokens"])
+
+
 class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.articles: dict[str, ArticleInfo] = {}
-        self.passages: dict[str, dict[str, Any]] = {}
+        self.passages: dict[str, PassageRecord] = {}
         self.embedder = ""
         self.stamp = ""
         if path.exists():
@@ -84,7 +99,7 @@ class Manifest:
             self.embedder = data.get("embedder", "")
             self.stamp = data.get("stamp", "")
             self.articles = {a["id"]: ArticleInfo(**a) for a in data.get("articles", [])}
-            self.passages = data.get("passages", {})
+            self.passages = {pid: PassageRecord.from_json(r) for pid, r in data.get("passages", {}).items()}
 
     def save(self) -> None:
         self.stamp = hashlib.sha1(os.urandom(16)).hexdigest()
@@ -93,7 +108,7 @@ class Manifest:
             "embedder": self.embedder,
             "stamp": self.stamp,
             "articles": [asdict(a) for a in self.articles.values()],
-            "passages": self.passages,
+            "passages": {pid: asdict(r) for pid, r in self.passages.items()},
         }
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -104,11 +119,10 @@ class Manifest:
 
     def passage(self, pid: str) -> Passage:
         record = self.passages[pid]
-        article = self.articles[record["article_id"]]
-        start, end = record["start"], record["end"]
+        article = self.articles[record.article_id]
         return Passage(
-            id=pid, article_id=article.id, text=article.text[start:end], start=start, end=end,
-            sentences=tuple(Sentence(s, e) for s, e in record["sentences"]),
+            id=pid, article_id=article.id, text=article.text[record.start:record.end], start=record.start,
+            end=record.end, sentences=tuple(Sentence(s, e) for s, e in record.sentences),
         )
 
 
@@ -199,7 +213,7 @@ class NewsIndex:
             self.lexical.build(self._tokens(), self.manifest.stamp)
 
     def _tokens(self) -> dict[str, list[str]]:
-        return {pid: rec["tokens"] for pid, rec in self.manifest.passages.items()}
+        return {pid: rec.tokens for pid, rec in self.manifest.passages.items()}
 
     def reload_if_changed(self) -> None:
         """Pick up another process's ingest (the web page stays up while the CLI ingests)."""
@@ -233,7 +247,7 @@ class NewsIndex:
         if orphans:
             self.vectors.delete(sorted(orphans))
         missing = known - stored
-        broken = sorted({self.manifest.passages[p]["article_id"] for p in missing})
+        broken = sorted({self.manifest.passages[p].article_id for p in missing})
         for article_id in broken:
             self._forget(article_id)
         if broken:
@@ -255,10 +269,8 @@ class NewsIndex:
         self.manifest.articles[info.id] = info
         self.vectors.add(passages, vectors, {info.id: info})
         for passage, toks in zip(passages, tokens):
-            self.manifest.passages[passage.id] = {
-                "article_id": info.id, "start": passage.start, "end": passage.end,
-                "sentences": [[s.start, s.end] for s in passage.sentences], "tokens": toks,
-            }
+            self.manifest.passages[passage.id] = PassageRecord(
+                info.id, passage.start, passage.end, [(s.start, s.end) for s in passage.sentences], list(toks))
         return [pid for pid in old_ids if pid not in self.manifest.passages]
 
     def remove_article(self, article_id: str) -> list[str]:
