@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         ours = run_eval(corpus, questions, settings, limit=args.limit, without_gold=args.without_gold,
                         out_dir=args.out / "newsrag" if args.out else None)
-        ours_rows = [r for r in ours.rows if "refused" in r]
+        ours_rows = [r.to_json() for r in ours.rows if r.outcome is not None]
         embedder = ours.report["run"]["embedder"]
     theirs_rows, _ = baseline_rows(corpus, questions, settings, args.limit, args.without_gold)
     left = summarise(ours_rows, lambda r: r["timings"].get("total", 0.0))

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -174,50 +174,119 @@ def gold_articles(q: Question, article_texts: dict[str, str]) -> list[str]:
     return []
 
 
-def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only: bool, filters=None) -> dict[str, Any]:
+# --- one question's outcome -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CitedPassage:
+    n: int
+    article_id: str
+    passage_id: str
+    quote: str
+    gold: bool | None = None  # None: a held-back draft's citation, which is not scored
+
+
+@dataclass
+class SentenceVerdict:
+    text: str
+    citations: list[int]
+    supported: bool
+    reason: str = ""
+    support: float = 0.0
+    model_check: float | None = None
+    differs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class AnswerOutcome:
+    answer: str
+    refused: bool
+    expect_refusal: bool
+    right: bool
+    refusal_reason: str = ""
+    answer_language: str = ""  # detected on the whole answer; "" when refused
+    sentences: list[SentenceVerdict] = field(default_factory=list)
+    # a passage listed only because it gives a different figure backs no claim: not among the citations
+    citations: list[CitedPassage] = field(default_factory=list)
+    prompt_tokens: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    # a held-back draft's passages, for analysing refusals; not counted as citations
+    draft_citations: list[CitedPassage] = field(default_factory=list)
+    answerable_yes: float | None = None
+    # gold hidden, answered anyway: another passage may say the same (neighbouring paragraphs overlap)
+    holds_gold_answer: bool | None = None
+    f1: float | None = None  # answerable questions with gold answer strings
+
+
+@dataclass
+class EvalRow:
+    """One question: its retrieval, and its answer unless the run is --retrieval-only. One line of questions.jsonl,
+    with the answer's fields beside the question's."""
+    id: str
+    set_name: str
+    question: str
+    lang: str = ""
+    answerable: bool = True
+    gold_ids: list[str] = field(default_factory=list)
+    answers_gold: list[str] = field(default_factory=list)
+    retrieved: list[str] = field(default_factory=list)  # article ids, best first
+    retrieval: dict[str, float] | None = None  # recall@k and mrr@10, when the gold articles are indexed
+    gold_passage_rank: int | None = None  # seed format
+    outcome: AnswerOutcome | None = None
+    error: str = ""  # classify_error's label, for answered questions
+    skipped: str = ""  # why the question was not run
+
+    def to_json(self) -> dict[str, Any]:
+        """The questions.jsonl line: what does not apply to the question is left out."""
+        row = {"id": self.id, "set": self.set_name} | {
+            f.name: getattr(self, f.name) for f in fields(self)
+            if f.name not in ("id", "set_name", "outcome") and getattr(self, f.name) not in (None, "")}
+        if self.outcome is not None:
+            outcome = asdict(self.outcome)
+            for key in ("citations", "draft_citations"):
+                outcome[key] = [{k: v for k, v in c.items() if v is not None} for c in outcome[key]]
+            row |= {k: v for k, v in outcome.items() if v is not None or k not in ("holds_gold_answer", "f1")}
+        return row
+
+
+def _cited(citation, gold: bool | None = None) -> CitedPassage:
+    return CitedPassage(citation.n, citation.article_id, citation.passage_id, citation.quote, gold)
+
+
+def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only: bool, filters=None) -> EvalRow:
     hits = assistant.retriever.retrieve(q.question, k=RETRIEVAL_PASSAGES, filters=filters,
                                         extra_queries=assistant.translations(q.question).texts)
     ranked = list(dict.fromkeys(h.article.id for h in hits))
-    row: dict[str, Any] = {
-        "id": q.id, "set": q.set_name, "question": q.question, "lang": q.lang, "answerable": q.answerable,
-        "gold_ids": gold, "answers_gold": q.answers, "retrieved": ranked[:10],
-    }
+    row = EvalRow(q.id, q.set_name, q.question, q.lang, q.answerable, gold, q.answers, ranked[:10])
     if gold and filters is None:
-        row["retrieval"] = {f"recall@{k}": recall_at(ranked, gold, k) for k in (1, 5, 10)}
-        row["retrieval"]["mrr@10"] = mrr_at(ranked, gold, 10)
+        row.retrieval = {f"recall@{k}": recall_at(ranked, gold, k) for k in (1, 5, 10)}
+        row.retrieval["mrr@10"] = mrr_at(ranked, gold, 10)
     if q.seed_format and q.gold_passage_contains:
         passages = [h.passage.text for h in hits]
-        row["gold_passage_rank"] = next(
-            (i for i, t in enumerate(passages, 1) if q.gold_passage_contains in t), None)
+        row.gold_passage_rank = next((i for i, t in enumerate(passages, 1) if q.gold_passage_contains in t), None)
     if retrieval_only:
         return row
 
     expect_refusal = (not q.answerable) or filters is not None
     answer = assistant.ask(q.question, filters=filters)
-    # a passage listed only because it gives a different figure backs no claim: not counted as a citation
     claimed = {n for s in answer.sentences for n in s.citations}
-    cited = [{"n": c.n, "article_id": c.article_id, "passage_id": c.passage_id, "quote": c.quote,
-              "gold": citation_is_gold(c.article_id, c.text, q, gold)} for c in answer.citations if c.n in claimed]
-    row.update({
-        "answer": answer.answer, "refused": answer.refused, "refusal_reason": answer.refusal_reason,
-        "answer_language": detect_language(answer.answer) if not answer.refused else "",
-        "sentences": [{"text": s.text, "citations": s.citations, "supported": s.supported, "reason": s.reason,
-                       "support": round(s.support, 3), "model_check": s.model_check, "differs": s.differs}
-                      for s in answer.sentences],
-        "citations": cited, "prompt_tokens": answer.prompt_tokens, "timings": answer.timings,
-        # a held-back draft's passages, for analysing refusals; not counted as citations
-        "draft_citations": [{"n": c.n, "article_id": c.article_id, "passage_id": c.passage_id, "quote": c.quote}
-                            for c in answer.closest if answer.refused and c.n in claimed],
-        "answerable_yes": answer.answerable,
-        "expect_refusal": expect_refusal,
-    })
-    row["right"] = answer_is_right(q, answer.answer, answer.refused, expect_refusal, any(c["gold"] for c in cited))
-    if expect_refusal and not answer.refused and q.answers:
-        # gold hidden, answered anyway: another passage may say the same (neighbouring paragraphs overlap)
-        row["holds_gold_answer"] = exact_match(answer.answer, q.answers)
-    if not expect_refusal and q.answers:
-        row["f1"] = round(best_f1("" if answer.refused else answer.answer, q.answers), 4)
-    row["error"] = classify_error(row)
+    cited = [_cited(c, citation_is_gold(c.article_id, c.text, q, gold)) for c in answer.citations if c.n in claimed]
+    row.outcome = AnswerOutcome(
+        answer=answer.answer, refused=answer.refused, expect_refusal=expect_refusal,
+        right=answer_is_right(q, answer.answer, answer.refused, expect_refusal, any(c.gold for c in cited)),
+        refusal_reason=answer.refusal_reason,
+        answer_language=detect_language(answer.answer) if not answer.refused else "",
+        sentences=[SentenceVerdict(s.text, s.citations, s.supported, s.reason, round(s.support, 3), s.model_check,
+                                   s.differs) for s in answer.sentences],
+        citations=cited, prompt_tokens=answer.prompt_tokens, timings=answer.timings,
+        draft_citations=[_cited(c) for c in answer.closest if answer.refused and c.n in claimed],
+        answerable_yes=answer.answerable,
+        holds_gold_answer=exact_match(answer.answer, q.answers) if expect_refusal and not answer.refused and q.answers
+        else None,
+        f1=round(best_f1("" if answer.refused else answer.answer, q.answers), 4) if not expect_refusal and q.answers
+        else None,
+    )
+    row.error = classify_error(row)
     return row
 
 
@@ -239,20 +308,22 @@ def answer_is_right(q: Question, answer: str, refused: bool, expect_refusal: boo
     return exact_match(answer, q.answers)
 
 
-def classify_error(row: dict[str, Any]) -> str:
-    """One label per question: what went wrong first (or 'ok')."""
-    if row.get("right"):
+def classify_error(row: EvalRow) -> str:
+    """One label per answered question: what went wrong first (or 'ok')."""
+    outcome = row.outcome
+    assert outcome is not None
+    if outcome.right:
         return "ok"
-    if row.get("expect_refusal"):
+    if outcome.expect_refusal:
         return "answered_unanswerable"
-    if row.get("refused"):
-        in_top5 = row.get("retrieval", {}).get("recall@5", 1.0) > 0 if row.get("gold_ids") else True
-        return "refused_retrieval_miss" if not in_top5 else "refused_with_gold_retrieved"
-    if row.get("gold_ids") and row.get("retrieval", {}).get("recall@5", 1.0) == 0:
+    gold_in_top5 = (row.retrieval or {}).get("recall@5", 1.0) > 0 if row.gold_ids else True
+    if outcome.refused:
+        return "refused_with_gold_retrieved" if gold_in_top5 else "refused_retrieval_miss"
+    if not gold_in_top5:
         return "retrieval_miss"
-    if row.get("lang") and row.get("answer_language") and row["answer_language"] != row["lang"]:
+    if row.lang and outcome.answer_language and outcome.answer_language != row.lang:
         return "wrong_answer_language"
-    if row.get("citations") and not any(c["gold"] for c in row["citations"]):
+    if outcome.citations and not any(c.gold for c in outcome.citations):
         return "cites_wrong_passage"
     return "wrong_answer"
 
@@ -264,58 +335,58 @@ STAGES = ("condense", "translate", "retrieve", "evidence", "answerable", "genera
           "total")
 
 
-def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def aggregate(rows: Sequence[EvalRow]) -> dict[str, Any]:
     report: dict[str, Any] = {"questions": len(rows)}
-    with_retrieval = [r["retrieval"] for r in rows if "retrieval" in r]
+    with_retrieval = [r.retrieval for r in rows if r.retrieval is not None]
     report["retrieval"] = {
         key: _mean([r[key] for r in with_retrieval if key in r]) for key in ("recall@1", "recall@5", "recall@10", "mrr@10")
     } | {"n": len(with_retrieval)}
-    answered = [r for r in rows if "refused" in r]
+    answered = [r.outcome for r in rows if r.outcome is not None]
     if not answered:
         return report
-    should_answer = [r for r in answered if not r["expect_refusal"]]
-    should_refuse = [r for r in answered if r["expect_refusal"]]
-    given = [r for r in answered if not r["refused"]]
+    should_answer = [o for o in answered if not o.expect_refusal]
+    should_refuse = [o for o in answered if o.expect_refusal]
+    given = [(r, r.outcome) for r in rows if r.outcome is not None and not r.outcome.refused]
     report["answers"] = {
         "n": len(should_answer),
-        "accuracy": _mean([float(r["right"]) for r in should_answer]),
-        "token_f1": _mean([r["f1"] for r in should_answer if "f1" in r]),
-        "answer_language_matches": _mean([float(r["answer_language"] == r["lang"]) for r in given
-                                          if r.get("lang") and r.get("answer_language")]),
+        "accuracy": _mean([float(o.right) for o in should_answer]),
+        "token_f1": _mean([o.f1 for o in should_answer if o.f1 is not None]),
+        "answer_language_matches": _mean([float(o.answer_language == r.lang) for r, o in given
+                                          if r.lang and o.answer_language]),
     }
-    citations = [c for r in given for c in r["citations"]]
-    sentences = [s for r in given for s in r["sentences"]]
+    citations = [c for _, o in given for c in o.citations]
+    sentences = [s for _, o in given for s in o.sentences]
     report["citations"] = {
         "n": len(citations),
-        "precision": _mean([float(c["gold"]) for c in citations]),
-        "answers_with_citation": _mean([float(bool(r["citations"])) for r in given]),
+        "precision": _mean([float(bool(c.gold)) for c in citations]),
+        "answers_with_citation": _mean([float(bool(o.citations)) for _, o in given]),
         "sentences": len(sentences),
-        "sentences_verified": _mean([float(s["supported"]) for s in sentences]),
-        "sentences_flagged": _mean([float(not s["supported"]) for s in sentences]),
-        "sentences_with_differing_reports": _mean([float(bool(s.get("differs"))) for s in sentences]),
+        "sentences_verified": _mean([float(s.supported) for s in sentences]),
+        "sentences_flagged": _mean([float(not s.supported) for s in sentences]),
+        "sentences_with_differing_reports": _mean([float(bool(s.differs)) for s in sentences]),
     }
     report["refusal"] = {
         "expected_refusals": len(should_refuse),
-        "refused_when_expected": _mean([float(r["refused"]) for r in should_refuse]),
+        "refused_when_expected": _mean([float(o.refused) for o in should_refuse]),
         # of the questions that should have been refused (gold hidden) but were answered: answers that hold a gold
         # answer string anyway, because a passage left in states it too
-        "answered_holding_gold_answer": _mean([float(r["holds_gold_answer"]) for r in should_refuse
-                                               if "holds_gold_answer" in r]),
+        "answered_holding_gold_answer": _mean([float(o.holds_gold_answer) for o in should_refuse
+                                               if o.holds_gold_answer is not None]),
         "answerable": len(should_answer),
-        "wrongly_refused": _mean([float(r["refused"]) for r in should_answer]),
-        "reasons": dict(Counter(_reason_kind(r["refusal_reason"]) for r in answered if r["refused"])),
+        "wrongly_refused": _mean([float(o.refused) for o in should_answer]),
+        "reasons": dict(Counter(_reason_kind(o.refusal_reason) for o in answered if o.refused)),
     }
-    tokens = [r["prompt_tokens"] for r in answered if r["prompt_tokens"]]
+    tokens = [o.prompt_tokens for o in answered if o.prompt_tokens]
     latency = {}
     for stage in STAGES:
-        values = [r["timings"][stage] for r in answered if stage in r["timings"]]
+        values = [o.timings[stage] for o in answered if stage in o.timings]
         if values:
             latency[stage] = {"p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
                               "n": len(values)}
     report["cost"] = {"prompt_tokens_mean": _mean(tokens), "prompt_tokens_p50": percentile(tokens, 50) if tokens else None,
                       "latency_s": latency}
-    report["errors"] = dict(Counter(r["error"] for r in answered))
-    report["accuracy_all"] = _mean([float(r["right"]) for r in answered])
+    report["errors"] = dict(Counter(r.error for r in rows if r.outcome is not None))
+    report["accuracy_all"] = _mean([float(o.right) for o in answered])
     return report
 
 
@@ -329,7 +400,7 @@ def _reason_kind(reason: str) -> str:
 
 @dataclass
 class EvalRun:
-    rows: list[dict[str, Any]]
+    rows: list[EvalRow]
     report: dict[str, Any]
     out_dir: Path | None
 
@@ -344,7 +415,7 @@ def corpus_article_texts(settings: Settings) -> dict[str, str]:
 def run_eval(
     corpus: Sequence[Path], questions: Sequence[Path], settings: Settings, *, out_dir: Path | None = None,
     limit: int | None = None, retrieval_only: bool = False, without_gold: bool = False, index_dir: Path | None = None,
-    show_progress: bool = True, on_row: Callable[[dict[str, Any]], None] | None = None,
+    show_progress: bool = True,
 ) -> EvalRun:
     """Ingest the corpus into `index_dir` (a temporary folder when None), then run every question."""
     from .answer import Assistant
@@ -362,7 +433,7 @@ def run_eval(
         ingest_report = ingest(list(corpus), settings, show_progress=show_progress) if corpus else None
         texts = corpus_article_texts(settings)
         assistant = Assistant(settings)
-        rows: list[dict[str, Any]] = []
+        rows: list[EvalRow] = []
         iterator: Iterable[Question] = qs
         if show_progress:
             from tqdm import tqdm
@@ -374,15 +445,12 @@ def run_eval(
             if without_gold:
                 allowed = tuple(a for a in texts if a not in set(gold))
                 if not allowed:  # an empty allow-list means "no filter": the question cannot be run without gold
-                    rows.append({"id": q.id, "set": q.set_name, "question": q.question,
-                                 "skipped": "no article left once the gold documents are removed"})
+                    rows.append(EvalRow(q.id, q.set_name, q.question, q.lang, q.answerable, gold,
+                                        skipped="no article left once the gold documents are removed"))
                     continue
                 filters = Filters(article_ids=allowed)
-            row = evaluate_question(assistant, q, gold, retrieval_only=retrieval_only, filters=filters)
-            rows.append(row)
-            if on_row is not None:
-                on_row(row)
-        kept = [r for r in rows if "skipped" not in r]
+            rows.append(evaluate_question(assistant, q, gold, retrieval_only=retrieval_only, filters=filters))
+        kept = [r for r in rows if not r.skipped]
         report = aggregate(kept)
         report["skipped"] = len(rows) - len(kept)
         report["run"] = {
@@ -395,9 +463,9 @@ def run_eval(
             "ingest_seconds": ingest_report.seconds if ingest_report else 0.0,
             "seconds": round(time.perf_counter() - started, 1),
         }
-        per_set = sorted({r["set"] for r in kept})
+        per_set = sorted({r.set_name for r in kept})
         if len(per_set) > 1:
-            report["by_set"] = {s: aggregate([r for r in kept if r["set"] == s]) for s in per_set}
+            report["by_set"] = {s: aggregate([r for r in kept if r.set_name == s]) for s in per_set}
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -406,12 +474,12 @@ def run_eval(
     return EvalRun(rows, report, out_dir)
 
 
-def write_outputs(out_dir: Path, rows: Sequence[dict[str, Any]], report: dict[str, Any]) -> None:
+def write_outputs(out_dir: Path, rows: Sequence[EvalRow], report: dict[str, Any]) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     with (out_dir / "questions.jsonl").open("w", encoding="utf-8") as f:
         for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            f.write(json.dumps(r.to_json(), ensure_ascii=False) + "\n")
 
 
 # --- on screen --------------------------------------------------------------------------------------------------------

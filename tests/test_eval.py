@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,8 @@ from typer.testing import CliRunner
 
 from rag.config import PROJECT_ROOT
 from rag.evaluate import (
-    aggregate, answer_contains, best_f1, classify_error, exact_match, load_questions, mrr_at, normalise,
-    percentile, recall_at, report_table, seed_answer_right, token_f1,
+    AnswerOutcome, CitedPassage, EvalRow, SentenceVerdict, aggregate, answer_contains, best_f1, classify_error,
+    exact_match, load_questions, mrr_at, normalise, percentile, recall_at, report_table, seed_answer_right, token_f1,
 )
 
 SAMPLE_ARTICLES = PROJECT_ROOT / "data" / "articles"
@@ -80,11 +81,17 @@ def test_load_questions_reads_both_formats():
     assert len(xq) == 380 and xq[0].gold_ids and xq[0].answers and not xq[0].seed_format
 
 
-def _row(**kw):
-    base = {"set": "s", "lang": "en", "answerable": True, "gold_ids": ["g"], "retrieval": {"recall@5": 1.0},
-            "refused": False, "expect_refusal": False, "answer_language": "en", "citations": [], "sentences": [],
-            "prompt_tokens": 100, "timings": {"total": 2.0}, "refusal_reason": ""}
-    return base | kw
+def _row(**kw) -> EvalRow:
+    """An answered question; keywords name fields of EvalRow or of its AnswerOutcome. Citations and sentences are
+    given by their "gold" and "supported" flags."""
+    row = {"lang": "en", "gold_ids": ["g"], "retrieval": {"recall@5": 1.0}} | {
+        k: v for k, v in kw.items() if k in {f.name for f in fields(EvalRow)}}
+    outcome = {"answer": "A.", "refused": False, "expect_refusal": False, "right": False, "answer_language": "en",
+               "prompt_tokens": 100, "timings": {"total": 2.0}} | {
+        k: v for k, v in kw.items() if k in {f.name for f in fields(AnswerOutcome)}}
+    outcome["citations"] = [CitedPassage(i, "g", "g#0", "", c["gold"]) for i, c in enumerate(kw.get("citations", []))]
+    outcome["sentences"] = [SentenceVerdict("A.", [], s["supported"]) for s in kw.get("sentences", [])]
+    return EvalRow("q", "s", "Q?", **row, outcome=AnswerOutcome(**outcome))
 
 
 def test_classify_and_aggregate():
@@ -220,6 +227,10 @@ def test_eval_seed_with_the_default_model(tmp_path: Path):
     run = run_eval([SAMPLE_ARTICLES], [SEED_QUESTIONS], Settings(llm_backend="llamacpp"), out_dir=tmp_path,
                    limit=2, show_progress=False)
     assert run.report["questions"] == 2 and "answers" in run.report
-    assert all("answer" in r and "citations" in r for r in run.rows)
+    assert all(r.outcome is not None and r.outcome.answer for r in run.rows)
     # a held-back draft's passages are logged apart; an answer has none
-    assert all(r["draft_citations"] == [] for r in run.rows if not r["refused"])
+    assert all(r.outcome.draft_citations == [] for r in run.rows if not r.outcome.refused)
+    # questions.jsonl holds one line per question, the answer's fields beside the question's
+    lines = [json.loads(line) for line in (tmp_path / "questions.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in lines] == [r.id for r in run.rows]
+    assert all(r["set"] == "questions" and "answer" in r and "citations" in r and "outcome" not in r for r in lines)
