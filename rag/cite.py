@@ -376,6 +376,11 @@ def _negations(text: str) -> set[str]:
     return {m.lower() for m in NEGATION.findall(text)}
 
 
+# how often or how far: "Manchmal glauben manche Menschen, … anerkennen zu müssen" adds nothing its question lacks
+HEDGES = {"sometimes", "often", "usually", "always", "generally", "typically", "still", "already", "manchmal", "oft",
+          "häufig", "meist", "meistens", "immer", "bereits", "schon", "allgemein", "generell"}
+
+
 def restates_question(sentence: str, question: str, language: str, sources: Sequence[str] = ()) -> bool:
     """The sentence says nothing the question does not: each of its words is a function word or uses up one word
     of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In welchem Jahr erhielt Tesla eine
@@ -389,7 +394,7 @@ def restates_question(sentence: str, question: str, language: str, sources: Sequ
     if same_polarity and (asks_yes_or_no(question) or _negations(sentence) - _negations(question)):
         return False
     unused = [word_stems(w) for w in words(question)]
-    stop = STOPWORDS.get(language, STOPWORDS["en"])
+    stop = STOPWORDS.get(language, STOPWORDS["en"]) | HEDGES
     for word in words(sentence):
         if word.lower() in stop:
             continue

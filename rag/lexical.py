@@ -33,7 +33,10 @@ def tokenize(text: str, language: str) -> list[str]:
 def word_stems(word: str) -> set[str]:
     """A word as it is, and stemmed as German and as English, folded: 'Nominierung' and 'Nominierungen' share one."""
     word = word.lower()
-    return {fold(word)} | {fold(_stemmer(language).stemWord(word)) for language in STEMMER_LANGUAGES}
+    forms = [word]
+    if len(word) >= 5 and word.endswith("t") and not word.endswith("tt"):
+        forms.append(word[:-1])  # a German verb's -t ("glaubt" / "glauben"), which the stemmer keeps
+    return {fold(word)} | {fold(_stemmer(language).stemWord(form)) for language in STEMMER_LANGUAGES for form in forms}
 
 
 def query_tokens(text: str) -> list[str]:

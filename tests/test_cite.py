@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 from rag.cite import (CitationChecker, check_answer, claimed_names, drop_unstated_absence, misquotations, names_in,
-                      normalise_markers, number_in_order, quotations, split_answer)
+                      normalise_markers, number_in_order, quotations, restates_question, split_answer)
 from rag.claims import lacks_asked_figure, missing_amount, numbers_in, unbacked_cause
 from rag.embed import get_embedder
 from rag.evidence import select_evidence
@@ -278,7 +278,6 @@ def test_a_draft_that_says_the_evidence_does_not_say_is_a_refusal():
 
 
 def test_a_sentence_that_only_repeats_the_question_is_recognised():
-    from rag.cite import restates_question
 
     assert restates_question("Tesla erhielt eine Nominierung für den Nobelpreis.",
                              "In welchem Jahr erhielt Tesla eine Nominierung für den Nobelpreis?", "de")
@@ -626,3 +625,13 @@ def test_a_form_of_a_question_word_is_no_name_the_answer_brings_in(sample_settin
     checker = CitationChecker(get_embedder(sample_settings), sample_settings)
     (sentence,) = check_answer(claim, [passage], checker, question).sentences
     assert "economics" not in sentence.reason and sentence.supported, sentence.reason
+
+
+def test_a_restatement_with_a_hedge_or_another_verb_form_is_still_a_restatement():
+    """"Manchmal befürchtet manche Anwohner …" for "Was befürchten manche Anwohner …?" adds a hedge and a verb's -t,
+    and no answer; "Anwohner befürchten Hochwasser" adds one."""
+    question = "Was befürchten manche Anwohner, die am Fluss wohnen?"
+    assert restates_question("Manchmal befürchtet manche Anwohner, die am Fluss wohnen.", question, "de")
+    assert not restates_question("Manche Anwohner, die am Fluss wohnen, befürchten Hochwasser.", question, "de")
+    assert restates_question("Residents often fear.", "What do residents fear?", "en")
+    assert not restates_question("Residents often fear floods.", "What do residents fear?", "en")
