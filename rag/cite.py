@@ -16,7 +16,7 @@ from .claims import (CALENDAR_NOUNS, YES, asks_yes_or_no, casualty_counts, figur
 from .config import Settings
 from .embed import Embedder
 from .language import FUNCTION_WORDS, NEGATION, STOPWORDS, content_words, detect_language, fold, words
-from .lexical import word_stems
+from .lexical import english_stem, word_stems
 from .split import split_sentences
 from .types import AnswerSentence, Citation, Evidence, markers
 
@@ -130,14 +130,15 @@ def _exonym_group(word: str) -> set[str] | None:
 
 
 def claimed_names(claim: str, question: str, titles: Sequence[str]) -> set[str]:
-    """The names a claim brings in: not a word of the question or a form of one (German capitalises every noun:
-    "Partner", "Menschen"; "Economics" for a question about the "Economic Sciences" prize), nor a word of a cited
-    article's title, shown above the evidence ("Nikola" in an article titled "Nikola Tesla"). Whether the passage backs
-    such a word is the word alignment's to check."""
-    asked = {w for w in (fold(t) for t in words(question)) if len(w) >= 3}
+    """The names a claim brings in: not a word of the question (German capitalises every noun: "Partner",
+    "Menschen") or an English inflection of one ("Economics" for a question about the "Economic Sciences" prize; the
+    English stemmer keeps "Miller" apart from "mill", where the German one would join "Müller" and "Müll"), nor a
+    word of a cited article's title, shown above the evidence ("Nikola" in an article titled "Nikola Tesla"). Whether
+    the passage backs such a word is the word alignment's to check."""
+    asked = {fold(w) for w in words(question)}
+    asked_stems = {english_stem(w) for w in asked if w not in FUNCTION_WORDS}
     shown = {fold(w) for title in titles for w in words(title)}
-    return {name for name in names_in(claim) - shown
-            if not any(_is_form_of(name, w) or _is_form_of(w, name) for w in asked)}
+    return {name for name in names_in(claim) - shown - asked if english_stem(name) not in asked_stems}
 
 
 def _name_found(name: str, passage_words: set[str]) -> bool:
@@ -278,14 +279,20 @@ class CitationChecker:
               sentence_vectors: np.ndarray, question: str = "", cited_with: Sequence[Evidence] = ()) -> SentenceCheck:
         """Does this evidence passage back the claim? Meaning (cross-lingual embeddings) and anchors (names,
         numbers) must both agree: a fluent sentence with a wrong name or number is not supported.
-        `cited_with` are the other passages the sentence cites: a sentence that joins "Ibn Sina [1]" and "Shen Kuo
-        [2]" names each from its own source, so a name or word one of them holds is backed."""
+        `cited_with` are other passages the sentence cites that back it too: a sentence that joins "Ibn Sina [1]"
+        and "Shen Kuo [2]" names each from its own source, so a name one of them holds is backed (check_answer passes
+        only passages that pass their own check, so an unrelated co-citation lends no names)."""
         sims = sentence_vectors @ claim_vector if len(sentence_vectors) else np.zeros(0)
         semantic = float(sims.max()) if len(sims) else 0.0
         passage_words = {fold(w) for w in words(evidence.passage.text)}
         names = claimed_names(claim, question, [e.article.title for e in (evidence, *cited_with)])
-        name_words = passage_words.union(*({fold(w) for w in words(e.passage.text)} for e in cited_with))
-        missing_names = self._missing_names(names, name_words)
+        missing_names = self._missing_names(names, passage_words)
+        if cited_with and missing_names:
+            elsewhere = set().union(*({fold(w) for w in words(e.passage.text)} for e in cited_with))
+            lent = set(missing_names) - set(self._missing_names(set(missing_names), elsewhere))
+            missing_names = [n for n in missing_names if n not in lent]
+        else:
+            lent = set()
         cited_as = markers(sorted({evidence.n, *(e.n for e in cited_with)}))
         numbers = numbers_in(claim) - question_labels(question, claim)
         passage_numbers = numbers_in(evidence.passage.text)
@@ -336,10 +343,11 @@ class CitationChecker:
             return SentenceCheck(False, support, f"the words quoted as “{misquoted[0]}” are not in passage "
                                                  f"[{evidence.n}] word for word", span)
         if missing_names:
-            return SentenceCheck(False, support, f"{', '.join(missing_names[:3])} not in passage {cited_as}", span)
+            where = f"passages {cited_as}" if cited_with else f"passage {cited_as}"
+            return SentenceCheck(False, support, f"{', '.join(missing_names[:3])} not in {where}", span)
         if support < self.threshold:
             return SentenceCheck(False, support, f"passage [{evidence.n}] does not say this", span)
-        unaligned = self.unaligned_words(claim, " ".join(e.passage.text for e in (evidence, *cited_with)))
+        unaligned = [w for w in self.unaligned_words(claim, evidence.passage.text) if fold(w) not in lent]
         if len(unaligned) >= 2 and len(unaligned) >= 0.2 * len(content_words(claim)):
             return SentenceCheck(False, support, f"passage [{evidence.n}] has nothing for: {', '.join(unaligned[:4])}",
                                  span)
@@ -376,14 +384,16 @@ def _negations(text: str) -> set[str]:
     return {m.lower() for m in NEGATION.findall(text)}
 
 
-# how often or how far: "Manchmal glauben manche Menschen, … anerkennen zu müssen" adds nothing its question lacks
+# how often or how far: "Manchmal glauben manche Menschen, … anerkennen zu müssen" adds nothing its question lacks,
+# unless the question asks how often
 HEDGES = {"sometimes", "often", "usually", "always", "generally", "typically", "still", "already", "manchmal", "oft",
           "häufig", "meist", "meistens", "immer", "bereits", "schon", "allgemein", "generell"}
+ASKS_HOW_OFTEN = re.compile(r"\b(?:how (?:often|frequently|usually)|wie (?:oft|häufig|haeufig))\b", re.IGNORECASE)
 
 
 def restates_question(sentence: str, question: str, language: str, sources: Sequence[str] = ()) -> bool:
-    """The sentence says nothing the question does not: each of its words is a function word or uses up one word
-    of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In welchem Jahr erhielt Tesla eine
+    """The sentence says nothing the question does not: each of its words is a function word, a hedge ("often",
+    "manchmal") or uses up one word of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In welchem Jahr erhielt Tesla eine
     Nominierung für den Nobelpreis?" answers nothing, however well its citation supports it; "Tesla designed the
     systems that Tesla Electric installed" names Tesla once more than its question, and that is its answer.
     Function words of the answer's own language only: English "war" is a noun. A yes/no question is answered by its
@@ -393,12 +403,13 @@ def restates_question(sentence: str, question: str, language: str, sources: Sequ
     same_polarity = bool(_negations(sentence)) == any(NEGATION.search(text) for text in sources)
     if same_polarity and (asks_yes_or_no(question) or _negations(sentence) - _negations(question)):
         return False
-    unused = [word_stems(w) for w in words(question)]
-    stop = STOPWORDS.get(language, STOPWORDS["en"]) | HEDGES
+    german = language == "de"
+    unused = [word_stems(w, german) for w in words(question)]
+    stop = STOPWORDS.get(language, STOPWORDS["en"]) | (set() if ASKS_HOW_OFTEN.search(question) else HEDGES)
     for word in words(sentence):
         if word.lower() in stop:
             continue
-        stems = word_stems(word)
+        stems = word_stems(word, german)
         match = next((i for i, asked in enumerate(unused) if asked & stems), None)
         if match is None:
             return False
@@ -497,6 +508,22 @@ def _cite_the_backing_sentence(claim: str, vector: np.ndarray, cited: list[int],
     return [other.n], {other.n: moved_check}, [n]
 
 
+def _check_cited(claim: str, vector: np.ndarray, cited: list[int], by_n: dict[int, Evidence],
+                 sentence_vectors: dict[int, np.ndarray], checker: CitationChecker,
+                 question: str) -> dict[int, SentenceCheck]:
+    """Each cited passage's check. A name may come from another cited passage only while that passage backs the
+    sentence too: "Lukas Brandt founded the cooperative [1][2]", where [1] tells of the founding and [2] names Brandt
+    at a fair, leaves [2] unsupported, and then [1] must hold the name itself."""
+    backing = list(cited)
+    while True:
+        checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n], question,
+                                   [by_n[m] for m in backing if m != n]) for n in cited}
+        still = [n for n in backing if checks[n].supported]
+        if len(cited) < 2 or still == backing:
+            return checks
+        backing = still
+
+
 def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChecker,
                  question: str = "") -> CheckedAnswer:
     by_n = {e.n: e for e in evidence}
@@ -527,8 +554,7 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
     for (claim, cited), vector, removed in zip(parts, claim_vectors, edits):
         valid = [n for n in cited if n in by_n]  # a citation to a passage that was not shown is dropped
         dropped = [n for n in cited if n not in by_n]
-        checks = {n: checker.check(claim, vector, by_n[n], sentence_vectors[n], question,
-                                   [by_n[m] for m in valid if m != n]) for n in valid}
+        checks = _check_cited(claim, vector, valid, by_n, sentence_vectors, checker, question)
         reason = ""
         if not any(c.supported for c in checks.values()):
             # the model forgot the marker or cited the wrong number: cite the shown evidence that backs the

@@ -30,13 +30,18 @@ def tokenize(text: str, language: str) -> list[str]:
     return [fold(s) for s in _stemmer(language or "de").stemWords(raw)]
 
 
-def word_stems(word: str) -> set[str]:
-    """A word as it is, and stemmed as German and as English, folded: 'Nominierung' and 'Nominierungen' share one."""
-    word = word.lower()
-    forms = [word]
-    if len(word) >= 5 and word.endswith("t") and not word.endswith("tt"):
-        forms.append(word[:-1])  # a German verb's -t ("glaubt" / "glauben"), which the stemmer keeps
-    return {fold(word)} | {fold(_stemmer(language).stemWord(form)) for language in STEMMER_LANGUAGES for form in forms}
+def english_stem(word: str) -> str:
+    return _stemmer("en").stemWord(word)
+
+
+def word_stems(word: str, german: bool = False) -> set[str]:
+    """A word as it is, and stemmed as German and as English, folded: 'Nominierung' and 'Nominierungen' share one.
+    In German text a lower-case word's -t is a verb ending the stemmer keeps ("glaubt" / "glauben"): it is stemmed
+    without it too. Not a capitalised noun's ("Nacht" is no form of "nach"), nor a double t ("tritt")."""
+    stems = {fold(word.lower())} | {fold(_stemmer(language).stemWord(word.lower())) for language in STEMMER_LANGUAGES}
+    if german and word[:1].islower() and len(word) >= 5 and word.endswith("t") and not word.endswith("tt"):
+        stems.add(fold(_stemmer("de").stemWord(word[:-1])))
+    return stems
 
 
 def query_tokens(text: str) -> list[str]:

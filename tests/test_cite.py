@@ -595,7 +595,8 @@ def test_places_and_peoples_english_and_german_name_differently_count_as_the_sam
 
 def test_a_sentence_that_joins_names_from_two_cited_passages_is_backed_by_both(sample_settings):
     """"Anna Berger and Jonas Keller founded the cooperative [1][2]", where [1] names Berger and [2] Keller: each name
-    has its source among the citations. A name neither cited passage holds is still caught, and said once."""
+    has its source among the citations. A name neither cited passage holds is still caught, and a co-cited passage
+    that does not back the sentence lends it no name."""
     berger = one_sentence_evidence("Anna Berger gründete 1998 eine Genossenschaft für Solarstrom in Freiburg.",
                                    "Genossenschaft")
     keller = replace(one_sentence_evidence("Auch Jonas Keller gründete 1998 die Genossenschaft für Solarstrom mit.",
@@ -610,7 +611,13 @@ def test_a_sentence_that_joins_names_from_two_cited_passages_is_backed_by_both(s
     (invented,) = check_answer("Anna Berger and Lukas Brandt founded the solar power cooperative in 1998 [1][2].",
                                [berger, keller], checker, question).sentences
     assert not invented.supported
-    assert invented.reason == "brandt, lukas not in passage [1][2]"
+    assert invented.reason == "brandt, lukas not in passage [1]; anna, berger, brandt not in passage [2]"
+    # a co-cited passage that does not back the sentence lends it no names: [2] names Brandt at a fair
+    fair = replace(keller, passage=replace(keller.passage, text="Bürgermeister Lukas Brandt eröffnete am Samstag die "
+                                                                 "Messe in der Stadthalle."))
+    (borrowed,) = check_answer("Lukas Brandt founded the solar power cooperative in 1998 [1][2].", [berger, fair],
+                               checker, question).sentences
+    assert not borrowed.supported and "brandt, lukas not in passage [1]" in borrowed.reason, borrowed.reason
 
 
 def test_a_form_of_a_question_word_is_no_name_the_answer_brings_in(sample_settings):
@@ -620,6 +627,9 @@ def test_a_form_of_a_question_word_is_no_name_the_answer_brings_in(sample_settin
     claim = "Anna Berger, a winner of the Hansen Award in Economics, taught in Kiel [1]."
     assert claimed_names(claim, question, []) == {"anna", "berger"}
     assert claimed_names(claim, question, ["Anna Berger wird 80"]) == set()
+    # a name that only starts like a question word is the answer's own
+    assert claimed_names("Miller owns the mill.", "Who owns the mill?", []) == {"miller"}
+    assert claimed_names("Zimmermann rented the room.", "Who rented the Zimmer?", []) == {"zimmermann"}
     passage = one_sentence_evidence("Anna Berger, Gewinnerin des Hansen Award für Wirtschaftswissenschaften, lehrte "
                                     "zwanzig Jahre in Kiel.", "Porträt")
     checker = CitationChecker(get_embedder(sample_settings), sample_settings)
@@ -628,10 +638,13 @@ def test_a_form_of_a_question_word_is_no_name_the_answer_brings_in(sample_settin
 
 
 def test_a_restatement_with_a_hedge_or_another_verb_form_is_still_a_restatement():
-    """"Manchmal befürchtet manche Anwohner …" for "Was befürchten manche Anwohner …?" adds a hedge and a verb's -t,
+    """"Manchmal befürchtet mancher Anwohner …" for "Was befürchten manche Anwohner …?" adds a hedge and a verb's -t,
     and no answer; "Anwohner befürchten Hochwasser" adds one."""
     question = "Was befürchten manche Anwohner, die am Fluss wohnen?"
-    assert restates_question("Manchmal befürchtet manche Anwohner, die am Fluss wohnen.", question, "de")
+    assert restates_question("Manchmal befürchtet mancher Anwohner, der am Fluss wohnt.", question, "de")
     assert not restates_question("Manche Anwohner, die am Fluss wohnen, befürchten Hochwasser.", question, "de")
     assert restates_question("Residents often fear.", "What do residents fear?", "en")
     assert not restates_question("Residents often fear floods.", "What do residents fear?", "en")
+    # the answer to "how often" is a hedge; a noun's -t is no verb ending ("Nacht" is not "nach")
+    assert not restates_question("The ferry usually runs.", "How often does the ferry run?", "en")
+    assert not restates_question("Er kehrte in der Nacht zurück.", "Wann kehrte er nach Berlin zurück?", "de")
