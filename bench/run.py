@@ -22,6 +22,7 @@ from rag.config import Settings, set_offline_environment  # noqa: E402
 
 set_offline_environment()
 
+from rag.llm import ChatModel  # noqa: E402
 from rag.evaluate import (  # noqa: E402
     _mean, answer_is_right, best_f1, citation_is_gold, first_of_each_set, gold_articles, load_questions, percentile,
     run_eval,
@@ -29,7 +30,8 @@ from rag.evaluate import (  # noqa: E402
 
 
 def baseline_rows(corpus: list[Path], question_files: list[Path], settings: Settings, limit: int | None,
-                  without_gold: bool, show_progress: bool = True, model=None) -> tuple[list[dict[str, Any]], float]:
+                  without_gold: bool, show_progress: bool = True,
+                  model: ChatModel | None = None) -> tuple[list[dict[str, Any]], float]:
     from bench.llamaindex_baseline import LlamaIndexBaseline
 
     qs = first_of_each_set(load_questions(question_files), limit)

@@ -60,15 +60,15 @@ class Settings(BaseSettings):
     support_threshold: float = 0.45
     # a content word of a sentence that the cited passage does not spell alike still counts as backed when its
     # embedding is this close to one of the passage's words (across languages: "sanctions" / "Sanktionen")
-    word_match_min: float = 0.5
+    word_match_min: float = Field(0.5, ge=0, le=1)
     # the same for a name the passage spells otherwise ("canarian" / "kanarischen"); stricter: names are the anchors
-    name_match_min: float = 0.7
+    name_match_min: float = Field(0.7, ge=0, le=1)
     # a lone citation moves to another shown sentence of its article when that one embeds this much closer to the
     # sentence than the cited one does (small models cite the sentence next to the one they used)
-    recite_closer_by: float = 0.15
+    recite_closer_by: float = Field(0.15, ge=0)
     # how alike two sentences of different articles must be to count as reporting the same thing, when looking for
     # articles that give a different figure
-    same_report_min: float = 0.35
+    same_report_min: float = Field(0.35, ge=-1, le=1)
     # after the embedding and word checks, the model itself is asked whether each cited quote states its sentence
     # (one short call per sentence, ~2 s here); measured on xquad-de-dev it catches claims that reuse the passage's
     # words in a relation the passage does not state ("the Canarian Islands are off the coast of France")
@@ -88,8 +88,8 @@ class Settings(BaseSettings):
     llm_backend: Literal["auto", "ollama", "llamacpp"] = "auto"
     ollama_host: str = Field(default_factory=_default_ollama_host)
     ollama_model: str = "qwen2.5:7b-instruct"
-    ollama_timeout_s: float = 300.0  # one answer from a slow CPU-only server can take minutes
-    ollama_parallel: int = 4  # questions the web page lets a server answer at once (the embedded model: one)
+    ollama_timeout_s: float = Field(300.0, gt=0)  # one answer from a slow CPU-only server can take minutes
+    ollama_parallel: int = Field(4, ge=1)  # questions the web page lets a server answer at once (the embedded model: one)
     llamacpp_model: str = Field("qwen2.5-coder-1.5b", description="a packaged model name or a path to a GGUF file")
     llamacpp_binding: Literal["auto", "xllamacpp", "llama-cpp-python"] = "auto"
     n_ctx: int = 4096

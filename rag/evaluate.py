@@ -231,22 +231,28 @@ class EvalRow:
     answers_gold: list[str] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)  # article ids, best first
     retrieval: dict[str, float] | None = None  # recall@k and mrr@10, when the gold articles are indexed
-    gold_passage_rank: int | None = None  # seed format
+    # seed format: rank of the first retrieved passage that holds the gold string, 0 when none does
+    gold_passage_rank: int | None = None
     outcome: AnswerOutcome | None = None
     error: str = ""  # classify_error's label, for answered questions
     skipped: str = ""  # why the question was not run
 
     def to_json(self) -> dict[str, Any]:
-        """The questions.jsonl line: what does not apply to the question is left out."""
+        """The questions.jsonl line: the answer's fields beside the question's; a field that does not apply to the
+        question (no retrieval metrics without gold, no F1 for a refusal test, no gold flag on a draft's citation)
+        is left out."""
         row = {"id": self.id, "set": self.set_name} | {
-            f.name: getattr(self, f.name) for f in fields(self)
-            if f.name not in ("id", "set_name", "outcome") and getattr(self, f.name) not in (None, "")}
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("id", "set_name", "outcome")}
+        row = {k: v for k, v in row.items() if not (k in _LEFT_OUT_WHEN_EMPTY and v in (None, ""))}
         if self.outcome is not None:
             outcome = asdict(self.outcome)
             for key in ("citations", "draft_citations"):
                 outcome[key] = [{k: v for k, v in c.items() if v is not None} for c in outcome[key]]
-            row |= {k: v for k, v in outcome.items() if v is not None or k not in ("holds_gold_answer", "f1")}
+            row |= {k: v for k, v in outcome.items() if not (k in _LEFT_OUT_WHEN_EMPTY and v is None)}
         return row
+
+
+_LEFT_OUT_WHEN_EMPTY = {"retrieval", "gold_passage_rank", "error", "skipped", "holds_gold_answer", "f1"}
 
 
 def _cited(citation, gold: bool | None = None) -> CitedPassage:
@@ -257,13 +263,14 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
     hits = assistant.retriever.retrieve(q.question, k=RETRIEVAL_PASSAGES, filters=filters,
                                         extra_queries=assistant.translations(q.question).texts)
     ranked = list(dict.fromkeys(h.article.id for h in hits))
-    row = EvalRow(q.id, q.set_name, q.question, q.lang, q.answerable, gold, q.answers, ranked[:10])
+    row = EvalRow(id=q.id, set_name=q.set_name, question=q.question, lang=q.lang, answerable=q.answerable,
+                  gold_ids=gold, answers_gold=q.answers, retrieved=ranked[:10])
     if gold and filters is None:
         row.retrieval = {f"recall@{k}": recall_at(ranked, gold, k) for k in (1, 5, 10)}
         row.retrieval["mrr@10"] = mrr_at(ranked, gold, 10)
     if q.seed_format and q.gold_passage_contains:
         passages = [h.passage.text for h in hits]
-        row.gold_passage_rank = next((i for i, t in enumerate(passages, 1) if q.gold_passage_contains in t), None)
+        row.gold_passage_rank = next((i for i, t in enumerate(passages, 1) if q.gold_passage_contains in t), 0)
     if retrieval_only:
         return row
 
@@ -271,6 +278,12 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
     answer = assistant.ask(q.question, filters=filters)
     claimed = {n for s in answer.sentences for n in s.citations}
     cited = [_cited(c, citation_is_gold(c.article_id, c.text, q, gold)) for c in answer.citations if c.n in claimed]
+    holds_gold_answer = f1 = None
+    if expect_refusal and not answer.refused and q.answers:
+        # gold hidden, answered anyway: another passage may say the same (neighbouring paragraphs overlap)
+        holds_gold_answer = exact_match(answer.answer, q.answers)
+    if not expect_refusal and q.answers:
+        f1 = round(best_f1("" if answer.refused else answer.answer, q.answers), 4)
     row.outcome = AnswerOutcome(
         answer=answer.answer, refused=answer.refused, expect_refusal=expect_refusal,
         right=answer_is_right(q, answer.answer, answer.refused, expect_refusal, any(c.gold for c in cited)),
@@ -280,11 +293,7 @@ def evaluate_question(assistant, q: Question, gold: list[str], *, retrieval_only
                                    s.differs) for s in answer.sentences],
         citations=cited, prompt_tokens=answer.prompt_tokens, timings=answer.timings,
         draft_citations=[_cited(c) for c in answer.closest if answer.refused and c.n in claimed],
-        answerable_yes=answer.answerable,
-        holds_gold_answer=exact_match(answer.answer, q.answers) if expect_refusal and not answer.refused and q.answers
-        else None,
-        f1=round(best_f1("" if answer.refused else answer.answer, q.answers), 4) if not expect_refusal and q.answers
-        else None,
+        answerable_yes=answer.answerable, holds_gold_answer=holds_gold_answer, f1=f1,
     )
     row.error = classify_error(row)
     return row
@@ -445,7 +454,8 @@ def run_eval(
             if without_gold:
                 allowed = tuple(a for a in texts if a not in set(gold))
                 if not allowed:  # an empty allow-list means "no filter": the question cannot be run without gold
-                    rows.append(EvalRow(q.id, q.set_name, q.question, q.lang, q.answerable, gold,
+                    rows.append(EvalRow(id=q.id, set_name=q.set_name, question=q.question, lang=q.lang,
+                                        answerable=q.answerable, gold_ids=gold, answers_gold=q.answers,
                                         skipped="no article left once the gold documents are removed"))
                     continue
                 filters = Filters(article_ids=allowed)

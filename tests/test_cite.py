@@ -144,6 +144,9 @@ def test_a_cause_must_be_the_sources_own():
                           "Nach dem Brand hat die Polizei ihre Bilanz korrigiert. Der Betreiber will den Betrieb "
                           "an einem anderen Standort fortsetzen.") == "gives no cause or reason (“da”)"
     assert unbacked_cause("The fire was caused by a faulty charger.", report) == "says the cause is not known"
+    # an abbreviation ends no sentence: "Die Brandursache ist laut Dr." alone read as a cause given
+    assert unbacked_cause("The fire broke out because of a short circuit.",
+                          "Die Brandursache ist laut Dr. Meier noch unklar.") == "says the cause is not known"
     assert unbacked_cause("The cause of the fire is still unclear.", report) == ""  # says what the passage says
     # an unknown cause of one thing does not hide a cause the passage gives for another
     assert unbacked_cause("The bus left the road because of black ice.", "Die Brandursache ist noch unklar. Der Bus "

@@ -84,11 +84,12 @@ def test_load_questions_reads_both_formats():
 def _row(**kw) -> EvalRow:
     """An answered question; keywords name fields of EvalRow or of its AnswerOutcome. Citations and sentences are
     given by their "gold" and "supported" flags."""
+    row_fields, outcome_fields = {f.name for f in fields(EvalRow)}, {f.name for f in fields(AnswerOutcome)}
+    assert set(kw) <= row_fields | outcome_fields, set(kw) - row_fields - outcome_fields
     row = {"lang": "en", "gold_ids": ["g"], "retrieval": {"recall@5": 1.0}} | {
-        k: v for k, v in kw.items() if k in {f.name for f in fields(EvalRow)}}
+        k: v for k, v in kw.items() if k in row_fields}
     outcome = {"answer": "A.", "refused": False, "expect_refusal": False, "right": False, "answer_language": "en",
-               "prompt_tokens": 100, "timings": {"total": 2.0}} | {
-        k: v for k, v in kw.items() if k in {f.name for f in fields(AnswerOutcome)}}
+               "prompt_tokens": 100, "timings": {"total": 2.0}} | {k: v for k, v in kw.items() if k in outcome_fields}
     outcome["citations"] = [CitedPassage(i, "g", "g#0", "", c["gold"]) for i, c in enumerate(kw.get("citations", []))]
     outcome["sentences"] = [SentenceVerdict("A.", [], s["supported"]) for s in kw.get("sentences", [])]
     return EvalRow("q", "s", "Q?", **row, outcome=AnswerOutcome(**outcome))
@@ -133,6 +134,28 @@ def _shown(table) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(table)
     return console.export_text()
+
+
+def test_a_row_is_written_as_one_flat_questions_jsonl_line():
+    """The answer's fields sit beside the question's; what does not apply is left out, a value that is unknown is
+    kept as null."""
+    answered = EvalRow("q1", "questions-en", "Who?", "en", True, ["a1"], ["Choe"], ["a1", "a2"],
+                       retrieval={"recall@1": 1.0}, error="ok", outcome=AnswerOutcome(
+                           "Choe [1].", False, False, True, sentences=[SentenceVerdict("Choe.", [1], True)],
+                           citations=[CitedPassage(1, "a1", "a1#0", "Choe", True)], f1=1.0))
+    line = answered.to_json()
+    assert line["id"] == "q1" and line["set"] == "questions-en" and "set_name" not in line and "outcome" not in line
+    assert line["answer"] == "Choe [1]." and line["right"] is True and line["f1"] == 1.0 and line["error"] == "ok"
+    assert line["citations"] == [{"n": 1, "article_id": "a1", "passage_id": "a1#0", "quote": "Choe", "gold": True}]
+    assert line["sentences"][0]["model_check"] is None and line["answerable_yes"] is None
+    assert "holds_gold_answer" not in line and "skipped" not in line and "gold_passage_rank" not in line
+    refused = EvalRow("q2", "s", "Who?", outcome=AnswerOutcome(
+        "No answer.", True, True, True, draft_citations=[CitedPassage(2, "a2", "a2#1", "x")])).to_json()
+    assert refused["draft_citations"] == [{"n": 2, "article_id": "a2", "passage_id": "a2#1", "quote": "x"}]
+    assert "f1" not in refused and "retrieval" not in refused
+    retrieval_only = EvalRow("q3", "s", "Who?", gold_passage_rank=0).to_json()
+    assert retrieval_only["gold_passage_rank"] == 0 and "answer" not in retrieval_only and "error" not in retrieval_only
+    assert json.loads(json.dumps(line)) == line
 
 
 def test_gold_hidden_answers_that_hold_a_gold_answer_are_counted_apart():
