@@ -323,8 +323,9 @@ class Assistant:
             return
         # a passage another sentence already cites keeps its checked quote
         cited = {c.n for c in checked.citations}
-        checked.citations += [c for c in note_differing_reports(checked.sentences, standalone, selection.evidence,
-                                                                hits, self.embedder, self.settings.same_report_min) if c.n not in cited]
+        differing = note_differing_reports(checked.sentences, standalone, selection.evidence, hits, self.embedder,
+                                           self.settings.same_report_min)
+        checked.citations += [c for c in differing if c.n not in cited]
         lap("differs")
         checked.citations = number_in_order(checked.sentences, checked.citations)
         timings["total"] = round(time.perf_counter() - started, 3)

@@ -393,9 +393,10 @@ ASKS_HOW_OFTEN = re.compile(r"\b(?:how (?:often|frequently|usually)|wie (?:oft|h
 
 def restates_question(sentence: str, question: str, language: str, sources: Sequence[str] = ()) -> bool:
     """The sentence says nothing the question does not: each of its words is a function word, a hedge ("often",
-    "manchmal") or uses up one word of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In welchem Jahr erhielt Tesla eine
-    Nominierung für den Nobelpreis?" answers nothing, however well its citation supports it; "Tesla designed the
-    systems that Tesla Electric installed" names Tesla once more than its question, and that is its answer.
+    "manchmal") or uses up one word of the question. "Tesla erhielt eine Nominierung für den Nobelpreis" for "In
+    welchem Jahr erhielt Tesla eine Nominierung für den Nobelpreis?" answers nothing, however well its citation
+    supports it; "Tesla designed the systems that Tesla Electric installed" names Tesla once more than its question,
+    and that is its answer.
     Function words of the answer's own language only: English "war" is a noun. A yes/no question is answered by its
     own statement ("The fisherman has been found" for "Has the fisherman been found?"), and so is a "not" the question
     lacks ("Vollmer will not run again"), but only where the cited `sources` say "not" alike: "has been found" against
@@ -586,7 +587,7 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
             if span and checks[n].support > best_quote.get(n, (-1.0, (0, 0)))[0]:
                 best_quote[n] = (checks[n].support, span)
         if valid and not supported_by:
-            reason = "; ".join(dict.fromkeys(checks[n].reason for n in valid))  # a name none has is said once
+            reason = "; ".join(checks[n].reason for n in valid)
         elif supported_by and not reason.startswith("citation"):
             reason = ""
         support = max((checks[n].support for n in valid), default=0.0)

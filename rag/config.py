@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     ollama_host: str = Field(default_factory=_default_ollama_host)
     ollama_model: str = "qwen2.5:7b-instruct"
     ollama_timeout_s: float = Field(300.0, gt=0)  # one answer from a slow CPU-only server can take minutes
-    ollama_parallel: int = Field(4, ge=1)  # questions the web page lets a server answer at once (the embedded model: one)
+    # questions the web page lets an Ollama server answer at once (the embedded model answers one at a time)
+    ollama_parallel: int = Field(4, ge=1)
     llamacpp_model: str = Field("qwen2.5-coder-1.5b", description="a packaged model name or a path to a GGUF file")
     llamacpp_binding: Literal["auto", "xllamacpp", "llama-cpp-python"] = "auto"
     n_ctx: int = 4096

@@ -641,8 +641,8 @@ def test_a_form_of_a_question_word_is_no_name_the_answer_brings_in(sample_settin
 
 
 def test_a_restatement_with_a_hedge_or_another_verb_form_is_still_a_restatement():
-    """"Manchmal befürchtet mancher Anwohner …" for "Was befürchten manche Anwohner …?" adds a hedge and a verb's -t,
-    and no answer; "Anwohner befürchten Hochwasser" adds one."""
+    """"Manchmal befürchtet mancher Anwohner …" for "Was befürchten manche Anwohner …?" adds a hedge and a verb's
+    -t, and no answer; "Anwohner befürchten Hochwasser" adds one."""
     question = "Was befürchten manche Anwohner, die am Fluss wohnen?"
     assert restates_question("Manchmal befürchtet mancher Anwohner, der am Fluss wohnt.", question, "de")
     assert not restates_question("Manche Anwohner, die am Fluss wohnen, befürchten Hochwasser.", question, "de")
