@@ -587,7 +587,8 @@ def check_answer(answer: str, evidence: Sequence[Evidence], checker: CitationChe
             if span and checks[n].support > best_quote.get(n, (-1.0, (0, 0)))[0]:
                 best_quote[n] = (checks[n].support, span)
         if valid and not supported_by:
-            reason = "; ".join(checks[n].reason for n in valid)
+            # a reason that names no passage ("the sentence gives no amount before …") is said once
+            reason = "; ".join(dict.fromkeys(checks[n].reason for n in valid))
         elif supported_by and not reason.startswith("citation"):
             reason = ""
         support = max((checks[n].support for n in valid), default=0.0)
