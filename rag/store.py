@@ -78,13 +78,13 @@ class PassageRecord:
     article_id: str
     start: int
     end: int
-    sentences: list[tuple[int, int]]
-    tokens: list[str]
+    sentences: tuple[tuple[int, int], ...]
+    tokens: tuple[str, ...]
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> "PassageRecord":
         return cls(record["article_id"], record["start"], record["end"],
-                   [(s, e) for s, e in record["sentences"]], record["tokens"])
+                   tuple((s, e) for s, e in record["sentences"]), tuple(record["tokens"]))
 
 
 class Manifest:
@@ -213,7 +213,7 @@ class NewsIndex:
             self.lexical.build(self._tokens(), self.manifest.stamp)
 
     def _tokens(self) -> dict[str, list[str]]:
-        return {pid: rec.tokens for pid, rec in self.manifest.passages.items()}
+        return {pid: list(rec.tokens) for pid, rec in self.manifest.passages.items()}
 
     def reload_if_changed(self) -> None:
         """Pick up another process's ingest (the web page stays up while the CLI ingests)."""
@@ -270,7 +270,7 @@ class NewsIndex:
         self.vectors.add(passages, vectors, {info.id: info})
         for passage, toks in zip(passages, tokens):
             self.manifest.passages[passage.id] = PassageRecord(
-                info.id, passage.start, passage.end, [(s.start, s.end) for s in passage.sentences], list(toks))
+                info.id, passage.start, passage.end, tuple((s.start, s.end) for s in passage.sentences), tuple(toks))
         return [pid for pid in old_ids if pid not in self.manifest.passages]
 
     def remove_article(self, article_id: str) -> list[str]:
