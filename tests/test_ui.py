@@ -15,7 +15,9 @@ import httpx
 import pytest
 
 from rag.config import Settings
+from rag.types import Answer, AnswerSentence, Citation
 from ui import render
+from ui.render import ChatTurn
 from ui.app import ChatPage, build_app, launch_options, parse_filters, parse_history
 
 # gradio's queue uses pandas options that pandas 3 deprecates; not ours to fix
@@ -32,7 +34,7 @@ def citation(**kw):
                 end=start + len(quote), quote=quote, passage_start=7, passage_end=len(ARTICLE), source="Quelle",
                 published="2025-05-20", language="de", url="javascript:alert(1)")
     base.update(kw)
-    return base
+    return Citation(**base)
 
 
 # --- rendering ---------------------------------------------------------------------------------------------------
@@ -40,20 +42,20 @@ def citation(**kw):
 def test_passage_span_uses_article_offsets():
     c = citation()
     start, end = render.passage_span(c)
-    assert c["text"][start:end] == c["quote"]
-    assert start == c["start"] - c["passage_start"]
+    assert c.text[start:end] == c.quote
+    assert start == c.start - c.passage_start
 
 
 def test_passage_span_falls_back_to_the_quote_when_offsets_are_wrong():
     c = citation(start=0, end=3)
     start, end = render.passage_span(c)
-    assert c["text"][start:end] == c["quote"]
+    assert c.text[start:end] == c.quote
     assert render.passage_span(citation(start=0, end=3, quote="not in the passage")) is None
 
 
 def test_highlight_marks_exactly_the_span_and_escapes_everything():
     c = citation()
-    out = render.highlight(c["text"], render.passage_span(c), "m1")
+    out = render.highlight(c.text, render.passage_span(c), "m1")
     assert '<mark id="m1">traf Choe Son Hui in Pjöngjang.</mark>' in out
     assert "<script>" not in out and "<b>" not in out
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in out
@@ -74,20 +76,20 @@ def test_citation_card_escapes_article_text_and_marks_the_span_in_the_whole_arti
     assert "no longer in the index" in gone and gone.count("<mark") == 1
 
 
-def answer_dict(**kw):
+def make_answer(**kw):
     base = dict(question="Wer?", answer="Choe Son Hui [1]. Erfunden.", refused=False, standalone_question="Wer?",
-                sentences=[dict(text="Choe Son Hui traf ihn.", citations=[1], supported=True, reason="", support=0.9,
-                                model_check=0.874),
-                           dict(text="Er sagte <script>x</script>.", citations=[1], supported=False,
-                                reason="'x' not in <passage> [1]", support=0.1)],
+                sentences=[AnswerSentence(text="Choe Son Hui traf ihn.", citations=[1], supported=True, reason="",
+                                          support=0.9, model_check=0.874),
+                           AnswerSentence(text="Er sagte <script>x</script>.", citations=[1], supported=False,
+                                          reason="'x' not in <passage> [1]", support=0.1)],
                 citations=[citation()], closest=[], refusal_reason="", backend="llamacpp", model="m",
                 timings={"total": 1.0})
     base.update(kw)
-    return base
+    return Answer(**base)
 
 
 def test_answer_marks_unverified_sentences_with_reason_and_links_citations():
-    turns = [{"question": "Wer <traf>?", "answer": answer_dict()}]
+    turns = [ChatTurn("Wer <traf>?", make_answer())]
     html = render.render_chat(turns)
     assert "Wer &lt;traf&gt;?" in html and "<script" not in html
     assert html.count('class="sent verified"') == 1
@@ -100,25 +102,25 @@ def test_answer_marks_unverified_sentences_with_reason_and_links_citations():
     assert "Unverified sentences" in evidence and "&#x27;x&#x27; not in &lt;passage&gt; [1]" in evidence
     assert '<details class="citation" id="ev-1-1" open>' in evidence  # the newest answer's first citation is open
     # an edit newsrag made to a verified sentence is on it too, in the page and in the export
-    edited = answer_dict()
-    edited["sentences"][0]["reason"] = "newsrag removed 'unnamed': no passage says so"
-    html = render.render_chat([{"question": "Wer?", "answer": edited}])
+    edited = make_answer()
+    edited.sentences[0].reason = "newsrag removed 'unnamed': no passage says so"
+    html = render.render_chat([ChatTurn("Wer?", edited)])
     assert "the quote states it; newsrag removed &#x27;unnamed&#x27;: no passage says so" in html
     assert "*(newsrag removed 'unnamed': no passage says so)*" in render.export_markdown(
-        [{"question": "Wer?", "answer": edited}])
+        [ChatTurn("Wer?", edited)])
     # a sentence the model check passed only just is marked weak, in the page and in the export
-    edited["sentences"][0].update(weak=True, model_check=0.51)
-    html = render.render_chat([{"question": "Wer?", "answer": edited}])
+    edited.sentences[0].weak, edited.sentences[0].model_check = True, 0.51
+    html = render.render_chat([ChatTurn("Wer?", edited)])
     assert html.count('class="sent verified weak"') == 1 and html.count("badge-weak") == 1
     assert "the model check gave 0.51" in html
-    assert "(weak: the model check gave only 0.51)" in render.export_markdown([{"question": "Wer?", "answer": edited}])
+    assert "(weak: the model check gave only 0.51)" in render.export_markdown([ChatTurn("Wer?", edited)])
 
 
 def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passages():
-    refused = answer_dict(question="und er?", standalone_question="Was sagte Rudenko?", refused=True,
+    refused = make_answer(question="und er?", standalone_question="Was sagte Rudenko?", refused=True,
                           answer="Die Artikel sagen das nicht.", refusal_reason="no passage bears on the question",
                           citations=[], closest=[citation(n=1)])
-    turns = [{"question": "Wer?", "answer": answer_dict()}, {"question": "und er?", "answer": refused}]
+    turns = [ChatTurn("Wer?", make_answer()), ChatTurn("und er?", refused)]
     html = render.render_chat(turns)
     assert "Understood as: <q>Was sagte Rudenko?</q>" in html
     assert "badge-refused" in html and "no passage bears on the question" in html
@@ -136,35 +138,35 @@ def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passag
 
 
 def test_a_held_back_draft_is_labelled_not_verified_not_absent_from_the_articles():
-    held = answer_dict(refused=True, refusal_kind="unverified", citations=[], closest=[citation(n=1)],
+    held = make_answer(refused=True, refusal_kind="unverified", citations=[], closest=[citation(n=1)],
                        answer="No answer could be checked against the articles.",
                        refusal_reason="only 1 of the 2 sentences of the model's draft are supported")
-    absent = answer_dict(refused=True, refusal_kind="not_found", citations=[], closest=[],
+    absent = make_answer(refused=True, refusal_kind="not_found", citations=[], closest=[],
                          answer="The articles do not say.", refusal_reason="no passage bears on the question")
-    judged = answer_dict(refused=True, refusal_kind="no_answer", citations=[], closest=[citation(n=1)],
+    judged = make_answer(refused=True, refusal_kind="no_answer", citations=[], closest=[citation(n=1)],
                          answer="The closest passages do not seem to answer this.",
                          refusal_reason="the model found that the evidence does not answer the question")
-    html = render.render_chat([{"question": "a", "answer": held}, {"question": "b", "answer": absent},
-                               {"question": "c", "answer": judged}])
+    html = render.render_chat([ChatTurn("a", held), ChatTurn("b", absent),
+                               ChatTurn("c", judged)])
     assert html.count("not verified</span>") == 1 and html.count("not in the articles</span>") == 1
     assert html.index("not verified</span>") < html.index("not in the articles</span>")
     # the model's judgement over passages on the topic is not "not in the articles" either
     assert html.count("no clear answer</span>") == 1
-    judged_evidence = render.render_evidence([{"question": "c", "answer": judged}], lambda _: ARTICLE)
+    judged_evidence = render.render_evidence([ChatTurn("c", judged)], lambda _: ARTICLE)
     assert "read them before concluding there is none" in judged_evidence
-    evidence = render.render_evidence([{"question": "a", "answer": held}], lambda _: ARTICLE)
+    evidence = render.render_evidence([ChatTurn("a", held)], lambda _: ARTICLE)
     assert "the answer may be in them" in evidence and "they do not answer the question" not in evidence
-    markdown = render.export_markdown([{"question": "a", "answer": held}])
+    markdown = render.export_markdown([ChatTurn("a", held)])
     assert "**Not verified.** No answer could be checked" in markdown and "Not in the articles" not in markdown
 
 
 def test_streaming_draft_is_escaped_and_marked_as_draft():
-    html = render.render_chat([{"question": "q", "answer": None, "draft": "<img src=x>", "status": "Writing…"}])
+    html = render.render_chat([ChatTurn("q", draft="<img src=x>", status="Writing…")])
     assert 'class="draft"' in html and "&lt;img src=x&gt;" in html and "<img" not in html
 
 
 def test_exports_carry_citations_quotes_and_metadata():
-    turns = [{"question": "Wer?", "answer": answer_dict()}, {"question": "pending", "answer": None}]
+    turns = [ChatTurn("Wer?", make_answer()), ChatTurn("pending")]
     data = json.loads(render.export_json(turns))
     assert [t["question"] for t in data["turns"]] == ["Wer?"]
     c = data["turns"][0]["answer"]["citations"][0]
@@ -176,7 +178,7 @@ def test_exports_carry_citations_quotes_and_metadata():
 
 def test_exported_transcripts_leave_no_file_behind(tmp_path):
     page = ChatPage(Settings(index_dir=tmp_path / "index"), assistant=None)
-    md, js = page.exports([{"question": "Wer?", "answer": answer_dict()}])
+    md, js = page.exports([ChatTurn("Wer?", make_answer())])
     files = sorted(page.export_dir.iterdir())
     assert [f.suffix for f in files] == [".json", ".md"] and all(f.stat().st_size > 0 for f in files)
     assert {md["value"], js["value"]} == {str(f) for f in files}
@@ -398,32 +400,32 @@ def test_serve_stopped_by_sigterm_leaves_no_transcript_behind(sample_index_dir, 
 
 
 def test_a_figure_another_article_gives_differently_is_shown_with_a_link_to_it():
-    answer = answer_dict(sentences=[dict(text="17 Menschen wurden verletzt.", citations=[1], supported=True, reason="",
-                                         support=0.9, model_check=0.9, differs=[2],
-                                         differs_note="ein anderer Artikel nennt eine andere Zahl: [2]")],
+    answer = make_answer(sentences=[AnswerSentence(text="17 Menschen wurden verletzt.", citations=[1], supported=True,
+                                                   support=0.9, model_check=0.9, differs=[2],
+                                                   differs_note="ein anderer Artikel nennt eine andere Zahl: [2]")],
                          citations=[citation(), citation(n=2, article_id="a2", other_figure=True)])
-    html = render.render_chat([{"question": "Wie viele?", "answer": answer}])
+    html = render.render_chat([ChatTurn("Wie viele?", answer)])
     # the note is in the answer's language, as in the answer text, with a link in place of its marker
     assert ('(ein anderer Artikel nennt eine andere Zahl: <a class="cite-ref" href="#ev-1-2" data-target="ev-1-2" '
             'title="open citation [2]">[2]</a>)</span>.') in html
-    evidence = render.render_evidence([{"question": "Wie viele?", "answer": answer}], lambda _: ARTICLE)
+    evidence = render.render_evidence([ChatTurn("Wie viele?", answer)], lambda _: ARTICLE)
     assert 'id="ev-1-2"' in evidence  # the other report is listed like a citation, so the link opens it
     # but labelled: it backs no sentence of the answer
     labels = re.findall(r'<span class="n">\[(\d)\]</span> (<span class="role">[^<]*</span>)?', evidence)
     assert labels == [("1", ""), ("2", '<span class="role">another article&#x27;s figure, not a source of the answer'
                                         '</span>')]
-    md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
+    md = render.export_markdown([ChatTurn("Wie viele?", answer)])
     assert "- 17 Menschen wurden verletzt. [1] **(ein anderer Artikel nennt eine andere Zahl: [2])**" in md
     assert "[2] *(another article's figure, not a source of the answer)* **" in md
     assert "[1] **" in md
     # a later report: the page and the export say so, with its date
-    answer["sentences"][0]["newer_report"] = "2025-06-05"
-    answer["sentences"][0]["differs_note"] = "ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2]"
-    html = render.render_chat([{"question": "Wie viele?", "answer": answer}])
+    answer.sentences[0].newer_report = "2025-06-05"
+    answer.sentences[0].differs_note = "ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2]"
+    html = render.render_chat([ChatTurn("Wie viele?", answer)])
     assert '(ein späterer Artikel (2025-06-05) nennt eine andere Zahl: <a class="cite-ref"' in html
-    md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
+    md = render.export_markdown([ChatTurn("Wie viele?", answer)])
     assert "[1] **(ein späterer Artikel (2025-06-05) nennt eine andere Zahl: [2])**" in md
-    # a conversation saved before the note existed: the export still says what the numbers are
-    del answer["sentences"][0]["differs_note"]
-    md = render.export_markdown([{"question": "Wie viele?", "answer": answer}])
+    # without its note (the pipeline writes one; the export does not rely on it) it still says what the numbers are
+    answer.sentences[0].differs_note = ""
+    md = render.export_markdown([ChatTurn("Wie viele?", answer)])
     assert "[1] **(the reports differ: [2])**" in md

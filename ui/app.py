@@ -31,6 +31,7 @@ from rag.retrieve import Filters  # noqa: E402
 from rag.store import IndexBusyError  # noqa: E402
 
 from . import render  # noqa: E402
+from .render import ChatTurn  # noqa: E402
 
 LIBRARY_COLUMNS = ["id", "title", "source", "date", "language", "passages"]
 
@@ -194,12 +195,12 @@ class ChatPage:
             line += f"  \n⚠️ {status.message}"
         return line
 
-    def history(self, turns: list[dict]) -> list[tuple[str, str]]:
-        return [(t["question"], t["answer"]["answer"]) for t in turns if t.get("answer") is not None]
+    def history(self, turns: list[ChatTurn]) -> list[tuple[str, str]]:
+        return [(t.question, t.answer.answer) for t in turns if t.answer is not None]
 
-    def exports(self, turns: list[dict]) -> tuple[Any, Any]:
+    def exports(self, turns: list[ChatTurn]) -> tuple[Any, Any]:
         # updates, not new buttons: a file the page's own button serves is one Gradio deletes with its cache
-        if not any(t.get("answer") is not None for t in turns):
+        if not any(t.answer is not None for t in turns):
             return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
         stem = f"newsrag-chat-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self._export_stems.add(stem)
@@ -209,11 +210,11 @@ class ChatPage:
         js.write_text(render.export_json(turns), encoding="utf-8")
         return gr.update(value=str(md), interactive=True), gr.update(value=str(js), interactive=True)
 
-    def views(self, turns: list[dict]) -> tuple[str, str]:
+    def views(self, turns: list[ChatTurn]) -> tuple[str, str]:
         return render.render_chat(turns), render.render_evidence(turns, self.article_text)
 
     # --- chat
-    def chat(self, question: str, turns: list[dict] | None, sources: Any, languages: Any, date_from: str,
+    def chat(self, question: str, turns: list[ChatTurn] | None, sources: Any, languages: Any, date_from: str,
              date_to: str):
         turns = list(turns or [])
         question = (question or "").strip()
@@ -226,7 +227,7 @@ class ChatPage:
         except ValueError as exc:
             raise gr.Error(str(exc)) from exc
         history = self.history(turns)
-        entry: dict[str, Any] = {"question": question, "answer": None, "draft": "", "status": "Waiting for the model…"}
+        entry = ChatTurn(question, status="Waiting for the model…")
         turns.append(entry)
         no_update = gr.DownloadButton()
         yield render.render_chat(turns), gr.update(), turns, "", no_update, no_update
@@ -234,31 +235,30 @@ class ChatPage:
         try:
             for event in self.assistant.ask_stream(question, history, None if filters.is_empty() else filters):
                 if event.kind == "status":
-                    entry["status"] = event.text
+                    entry.status = event.text
                 elif event.kind == "token":
-                    entry["draft"] += event.text
-                    entry["status"] = "Draft — being checked against the articles when it is done"
+                    entry.draft += event.text
+                    entry.status = "Draft — being checked against the articles when it is done"
                 elif event.answer is not None:
-                    entry["answer"] = event.answer.to_dict()
+                    entry.answer = event.answer
                     break
                 if time.monotonic() - last > 0.12 or event.kind == "status":
                     last = time.monotonic()
                     yield render.render_chat(turns), gr.update(), turns, "", no_update, no_update
         except Exception as exc:  # the page must survive a broken backend; say what happened
-            entry["error"] = f"The question could not be answered: {exc}"
-            entry["status"] = "failed"
-        if entry["answer"] is not None:
-            entry.pop("draft", None)
-            entry.pop("status", None)
+            entry.error = f"The question could not be answered: {exc}"
+            entry.status = "failed"
+        if entry.answer is not None:
+            entry.draft = entry.status = ""
         chat_html, evidence_html = self.views(turns)
         yield chat_html, evidence_html, turns, "", *self.exports(turns)
 
     def new_chat(self):
-        turns: list[dict] = []
+        turns: list[ChatTurn] = []
         chat_html, evidence_html = self.views(turns)
         return chat_html, evidence_html, turns, "", *self.exports(turns)
 
-    def session(self, turns: list[dict] | None) -> dict:
+    def session(self, turns: list[ChatTurn] | None) -> dict:
         return json.loads(render.export_json(turns or []))
 
     # --- API
