@@ -93,8 +93,12 @@ def decimal_notation(text: str, language: str) -> str:
     return pattern.sub(lambda m: f"{m.group(1)}{mark}{m.group(2)}", text) if pattern else text
 
 
+# "no one was hurt", "each one of them": a pronoun, not a count
+_PRONOUN_ONE = re.compile(r"\b(?:no|every|each|any|some|this|that|which)\s+one\b", re.IGNORECASE)
+
+
 def numbers_in(text: str) -> set[int]:
-    text = _TIME.sub(_clock, _as_24_hour(text))
+    text = _PRONOUN_ONE.sub(" ", _TIME.sub(_clock, _as_24_hour(text)))
     ungrouped = _GROUPED.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), text)
     found = {int(n) for n in re.findall(r"\d+", ungrouped.replace(".", "").replace(",", "")) if len(n) < 10}
     # decades: "the 1990s" is "die 90er Jahre"

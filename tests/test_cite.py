@@ -17,6 +17,8 @@ def test_marker_variants_are_normalised():
 
 
 def test_numbers_in_digits_and_words():
+    assert numbers_in("No one was hurt.") == set() and numbers_in("Every one of them was questioned.") == set()
+    assert numbers_in("Only one person was hurt.") == {1} and 1 in numbers_in("One of the five was hurt.")
     assert 30 in numbers_in("einen 30-tägigen Waffenstillstand")
     assert 30 in numbers_in("einen dreißigtägigen Waffenstillstand")
     assert 12 in numbers_in("zwölf Millionen")
