@@ -63,16 +63,41 @@ def other_files(paths: Iterable[Path]) -> list[str]:
             if child.suffix.lower() not in SUPPORTED_SUFFIXES]
 
 
-def read_text(path: Path) -> str:
+# <meta charset="iso-8859-1"> or <meta http-equiv="Content-Type" content="text/html; charset=windows-1252">
+_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+# as browsers read them (WHATWG Encoding): pages that say Latin-1 or ASCII are written in Windows-1252
+_READ_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "cp1252", "windows-1252"}
+
+
+def _decode(data: bytes, declared: str) -> str:
+    # UTF-8 first: text in another encoding is almost never valid UTF-8, and pages that declare Latin-1 while holding
+    # UTF-8 are common
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if declared in _READ_AS_CP1252:
+            return data.decode("latin-1").translate(_C1_AS_CP1252)
+        if declared and declared not in ("utf-8", "utf8"):
+            return data.decode(declared)
+        raise
+
+
+def read_text(path: Path, declared: str = "") -> str:
+    """The file's text: UTF-8, or the encoding the file itself declares (an HTML page's meta charset)."""
     data = path.read_bytes()
     if not data.strip():
         raise LoadError("empty file")
     if b"\x00" in data[:8192]:
         raise LoadError("binary file (contains NUL bytes), not text")
+    declared = declared.lower()
     try:
-        text = data.decode("utf-8-sig")
+        text = _decode(data, declared)
+    except LookupError:
+        raise LoadError(f"declares an encoding Python does not know ({declared!r})") from None
     except UnicodeDecodeError as exc:
-        raise LoadError(f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from None
+        raise LoadError(f"not {declared or 'UTF-8'} text (byte {exc.start} is 0x{data[exc.start]:02X}); convert it to "
+                        f"UTF-8 first, e.g. iconv -f windows-1252 -t utf-8 '{path.name}' > '{path.stem}.utf8{path.suffix}'"
+                        ) from None
     if not text.strip():
         raise LoadError("empty file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -168,7 +193,9 @@ def _site_from_title_tag(html: str, headline: str) -> str:
 def load_html(path: Path) -> Article:
     import trafilatura
 
-    html = read_text(path)
+    head = path.read_bytes()[:4096]
+    declared = _HTML_CHARSET.search(head)
+    html = read_text(path, declared.group(1).decode("ascii", "replace") if declared else "")
     extracted = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
     if extracted is None:
         raise LoadError("no article text found in the HTML")

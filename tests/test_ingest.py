@@ -154,6 +154,28 @@ def test_an_html_page_headline_is_not_repeated_in_the_text(tmp_path):
     assert article.text.startswith("Bibliothek wieder offen\n\nDie Stadtbibliothek Lindau")
 
 
+def test_an_html_page_is_read_in_the_encoding_it_declares(tmp_path):
+    """A saved page with <meta charset="iso-8859-1"> was refused as "not UTF-8", while a feed in the same encoding went
+    in; a page that declares Latin-1 but holds UTF-8 must not turn into "BÃ¤ckerei" either."""
+    from rag.load import load_paths
+
+    page = ('<html><head>{meta}<title>Bäckerei schließt</title></head><body><article><h1>Bäckerei schließt</h1>'
+            "<p>Die Bäckerei Müller in Köln schließt nach 80 Jahren, teilte der Inhaber am Montag mit. „Es geht nicht "
+            "mehr“, sagte er.</p><p>Die Kosten für Energie seien um 40 Prozent gestiegen.</p></article></body></html>")
+    # Windows-1252's quotes under a Latin-1 label, as browsers read them
+    write(tmp_path / "latin.html", page.format(meta='<meta charset="iso-8859-1">').encode("cp1252"))
+    write(tmp_path / "windows.html", page.format(
+        meta='<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">').encode("cp1252"))
+    write(tmp_path / "mislabelled.html", page.format(meta='<meta charset="ISO-8859-1">').encode("utf-8"))
+    write(tmp_path / "undeclared.html", page.format(meta="").encode("cp1252"))
+    loaded = {getattr(a, "id", None) or Path(a.path).stem: a for a in load_paths([tmp_path])}
+    for name in ("latin", "windows", "mislabelled"):
+        assert loaded[name].title == "Bäckerei schließt", name
+        assert "Müller in Köln" in loaded[name].text and "„Es geht nicht mehr“" in loaded[name].text, name
+    # without a declaration there is nothing to go by: refused, with how to convert it
+    assert "not UTF-8 text (byte" in loaded["undeclared"].reason and "iconv -f windows-1252" in loaded["undeclared"].reason
+
+
 def test_a_text_file_takes_its_date_from_the_dateline_that_opens_it(tmp_path):
     """A .txt article that opens "Lindenstadt, 14. März 2025." was listed as undated: its citations showed no date
     and a date filter left it out."""
