@@ -241,7 +241,8 @@ class Assistant:
             if filters is not None and not filters.is_empty():  # "not in my articles" would mislead
                 reason += f"; searched only {filters.describe()}"
             return Answer(
-                question=question, answer=refusal_text(settings.prompts_dir, language, kind), refused=True,
+                question=question, refused=True,
+                answer=refusal_text(settings.prompts_dir, language, kind, any(s.supported for s in sentences or [])),
                 refusal_kind=kind,
                 sentences=sentences or [], citations=[], backend=status.backend, model=status.model,
                 standalone_question=standalone, language=language, refusal_reason=reason,
@@ -316,8 +317,8 @@ class Assistant:
         verified = sum(s.supported for s in checked.sentences)
         if not verified or verified <= settings.min_verified_share * len(checked.sentences):
             reason = ("no sentence of the model's draft is supported by the passages it cites" if not verified else
-                      f"only {verified} of the {len(checked.sentences)} sentences of the model's draft are supported "
-                      f"by the passages they cite")
+                      f"only {verified} of the {len(checked.sentences)} sentences of the model's draft "
+                      f"{'is' if verified == 1 else 'are'} supported by the passages they cite")
             yield AnswerEvent("answer", answer=refuse(reason, checked.sentences, usage, kind="unverified",
                                                       draft_citations=checked.citations))
             return

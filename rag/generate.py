@@ -53,9 +53,12 @@ def localised(prompts_dir: Path, stem: str, language: str, **values: object) -> 
 REFUSAL_STEMS = {"not_found": "refusal", "no_answer": "no_answer", "unverified": "unverified"}
 
 
-def refusal_text(prompts_dir: Path, language: str, kind: str = "not_found") -> str:
+def refusal_text(prompts_dir: Path, language: str, kind: str = "not_found", partly_verified: bool = False) -> str:
     """"The articles do not say" only when no passage bears on the question; when the model judged on-topic passages,
-    or its draft did not verify, the reader is sent to the closest passages instead."""
+    or its draft did not verify, the reader is sent to the closest passages instead. A draft held back although some
+    of its sentences verified must not be called unchecked: the reader is sent to those sentences."""
+    if kind == "unverified" and partly_verified:
+        return localised(prompts_dir, "held_back", language)
     return localised(prompts_dir, REFUSAL_STEMS.get(kind, "refusal"), language)
 
 

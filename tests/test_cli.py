@@ -94,7 +94,7 @@ def test_a_held_back_draft_is_listed_with_what_held_up_and_why():
     answer = Answer(
         question="How many jobs, and how much is the contract worth?", answer="No answer could be checked …",
         refused=True, refusal_kind="unverified", backend="llamacpp", model="m", citations=[],
-        refusal_reason="only 1 of the 2 sentences of the model's draft are supported by the passages they cite",
+        refusal_reason="only 1 of the 2 sentences of the model's draft is supported by the passages they cite",
         sentences=[AnswerSentence("The contract is worth 31 million euros.", [2], True, model_check=0.91),
                    AnswerSentence("Nordwerk cuts [bold]310[/bold] jobs.", [4], False, "number 310 is not in passage [4]")])
     with out.capture() as captured:

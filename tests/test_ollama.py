@@ -145,7 +145,9 @@ def test_a_draft_with_half_its_sentences_flagged_is_refused_and_the_share_is_a_s
     assert "only 1 of the 2 sentences" in refused.refusal_reason
     # a draft that did not hold up is not proof that the articles are silent: the refusal must not say they are
     assert refused.refusal_kind == "unverified" and "do not say" not in refused.answer
-    assert refused.answer.startswith("No answer could be checked against the articles")
+    # one sentence did verify: the refusal says the draft was held back, not that nothing could be checked
+    assert refused.answer.startswith("The model's draft was held back") and "could be checked" not in refused.answer
+    assert "only 1 of the 2 sentences of the model's draft is supported" in refused.refusal_reason
     assert [s.supported for s in refused.sentences] == [True, False]  # the reason keeps what was flagged
     # the draft's citation is listed first and numbered as its sentences now cite it, so that the reason names a
     # listed passage; the closest passages follow, each once
@@ -191,6 +193,7 @@ def test_a_draft_of_bare_markers_is_refused_as_unsupported(sample_settings):
     assert answer.refused and answer.sentences == []
     # nothing to compare with the question: not "only repeats the question"
     assert answer.refusal_reason == "no sentence of the model's draft is supported by the passages it cites"
+    assert answer.answer.startswith("No answer could be checked against the articles")  # and nothing held up
 
 
 def test_a_follow_up_after_a_refusal_is_rewritten_from_the_question_not_the_refusal(sample_settings):

@@ -140,7 +140,7 @@ def test_follow_up_shows_the_rewritten_question_and_refusal_shows_closest_passag
 def test_a_held_back_draft_is_labelled_not_verified_not_absent_from_the_articles():
     held = make_answer(refused=True, refusal_kind="unverified", citations=[], closest=[citation(n=1)],
                        answer="No answer could be checked against the articles.",
-                       refusal_reason="only 1 of the 2 sentences of the model's draft are supported")
+                       refusal_reason="only 1 of the 2 sentences of the model's draft is supported")
     absent = make_answer(refused=True, refusal_kind="not_found", citations=[], closest=[],
                          answer="The articles do not say.", refusal_reason="no passage bears on the question")
     judged = make_answer(refused=True, refusal_kind="no_answer", citations=[], closest=[citation(n=1)],
@@ -152,6 +152,11 @@ def test_a_held_back_draft_is_labelled_not_verified_not_absent_from_the_articles
     assert html.index("not verified</span>") < html.index("not in the articles</span>")
     # the model's judgement over passages on the topic is not "not in the articles" either
     assert html.count("no clear answer</span>") == 1
+    # the sentence that verified is in the chat, folded under the refusal, not only in the evidence panel; only a
+    # draft held back for too few verified sentences is offered that way
+    assert html.count('<details class="held-draft">') == 1
+    assert ('<summary>The draft, held back: 1 of 2 sentences verified</summary><ul><li><span class="sent verified">'
+            'Choe Son Hui traf ihn.</span> <a class="cite-ref" href="#cl-1-1"') in html
     judged_evidence = render.render_evidence([ChatTurn("c", judged)], lambda _: ARTICLE)
     assert "read them before concluding there is none" in judged_evidence
     evidence = render.render_evidence([ChatTurn("a", held)], lambda _: ARTICLE)

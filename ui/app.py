@@ -56,7 +56,7 @@ CSS = """
 @keyframes nr-blink { 50% { opacity: 0; } }
 #nr-chat .standalone { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: .3rem; }
 #nr-chat .meta { font-size: .75em; color: var(--body-text-color-subdued); margin-top: .35rem; }
-.sent.unverified .stext, .rejected .sent.unverified { text-decoration: underline dotted #c0392b; text-decoration-thickness: 2px; text-underline-offset: 3px; }
+.sent.unverified .stext, .rejected .sent.unverified, .held-draft .sent.unverified { text-decoration: underline dotted #c0392b; text-decoration-thickness: 2px; text-underline-offset: 3px; }
 .badge { display: inline-block; font-size: .7em; font-weight: 600; padding: 0 .4em; border-radius: .3em;
          margin-left: .3em; vertical-align: middle; }
 .badge-unverified { background: #fdecea; color: #a93226; border: 1px solid #e6b0aa; }
@@ -66,6 +66,10 @@ CSS = """
                   border-radius: .3em; padding: 0 .35em; }
 .badge-refused { background: #fef5e7; color: #9a5b00; border: 1px solid #f5cba7; }
 #nr-chat .refusal .reason { font-size: .85em; color: var(--body-text-color-subdued); margin-top: .25rem; }
+#nr-chat .held-draft { font-size: .9em; margin-top: .35rem; }
+#nr-chat .held-draft > summary { cursor: pointer; }
+#nr-chat .held-draft ul { margin: .25rem 0 0 1rem; padding: 0; }
+#nr-chat .held-draft .why { font-size: .85em; color: var(--body-text-color-subdued); }
 a.cite-ref { font-size: .75em; font-weight: 600; text-decoration: none; margin-left: .15em; cursor: pointer;
              vertical-align: super; }
 #nr-chat a.cite-ref { padding: 0 !important; margin: 0 0 0 .12em !important; display: inline !important; }

@@ -140,6 +140,23 @@ def render_sentences(answer: Answer, turn: int) -> str:
     return " ".join(parts)
 
 
+def _draft_line(s: AnswerSentence, turn: int) -> str:
+    """A sentence of a held-back draft, with its markers and whether it verified."""
+    return (f'<li><span class="sent {"verified" if s.supported else "unverified"}">{esc(s.text)}</span>'
+            f'{" " * bool(s.citations)}{cite_marks(s.citations, turn, "cl")} <span class="why">— '
+            f'{"verified" if s.supported else esc(s.reason)}</span></li>')
+
+
+def held_back_draft(answer: Answer, turn: int) -> str:
+    """Under a refusal, the draft when some of it verified: the reader should not have to find a checked figure in
+    the evidence panel. Folded, so that the refusal stays what the turn says."""
+    verified = sum(s.supported for s in answer.sentences)
+    if answer.refusal_kind != "unverified" or not verified:
+        return ""
+    return (f'<details class="held-draft"><summary>The draft, held back: {verified} of {len(answer.sentences)} '
+            f'sentences verified</summary><ul>{"".join(_draft_line(s, turn) for s in answer.sentences)}</ul></details>')
+
+
 def render_turn(turn: int, entry: ChatTurn) -> str:
     question, answer = entry.question, entry.answer
     out = [f'<div class="turn" id="turn-{turn}">', f'<div class="msg user"><div class="bubble">{esc(question)}</div></div>']
@@ -159,7 +176,7 @@ def render_turn(turn: int, entry: ChatTurn) -> str:
             body = (f'<div class="refusal"><span class="badge badge-refused">{refusal_label(answer)}</span> '
                     f'{esc(answer.answer)}<div class="reason">{esc(answer.refusal_reason)}'
                     f'{" — see the closest passages in the evidence panel" if answer.closest else ""}'
-                    f'</div></div>')
+                    f'</div>{held_back_draft(answer, turn)}</div>')
         else:
             body = f'<div class="answer">{render_sentences(answer, turn)}</div>'
         meta = (f'<div class="meta">{esc(answer.backend)} · {esc(answer.model)} · '
@@ -212,13 +229,6 @@ def render_citation(citation: Citation, turn: int, article_text: ArticleText, *,
         f'<blockquote class="passage"{lang_attr}>{passage_html}</blockquote>'
         f"{full_html}</details>"
     )
-
-
-def _draft_line(s: AnswerSentence, turn: int) -> str:
-    """A sentence of a held-back draft, with its markers and whether it verified."""
-    return (f'<li><span class="sent {"verified" if s.supported else "unverified"}">{esc(s.text)}</span>'
-            f'{" " * bool(s.citations)}{cite_marks(s.citations, turn, "cl")} <span class="why">— '
-            f'{"verified" if s.supported else esc(s.reason)}</span></li>')
 
 
 def render_evidence(turns: Sequence[ChatTurn], article_text: ArticleText) -> str:
