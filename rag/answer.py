@@ -33,6 +33,18 @@ class Translations:
     seconds: float = 0.0
 
 
+class QuestionTooLong(ValueError):
+    """Raised before any work: the question is longer than Settings.max_question_chars."""
+
+
+def check_question_length(question: str, settings: Settings) -> None:
+    if len(question) > settings.max_question_chars:
+        raise QuestionTooLong(
+            f"the question is {len(question)} characters long; newsrag answers questions of up to "
+            f"{settings.max_question_chars} characters (NEWSRAG_MAX_QUESTION_CHARS). Ask the question itself; "
+            f"articles go into the index (newsrag ingest, or the Library tab of the page).")
+
+
 @dataclass
 class AnswerEvent:
     kind: Literal["status", "token", "answer"]
@@ -203,6 +215,7 @@ class Assistant:
             clock = now
 
         question = question.strip()
+        check_question_length(question, settings)
         language = detect_language(question) or "en"
         self.index.reload_if_changed()
         standalone = question

@@ -144,7 +144,7 @@ def ask(
     date_to: str = typer.Option("", help="only articles published on or before YYYY-MM-DD"),
 ) -> None:
     """Answer a question from the indexed articles, with checked citations."""
-    from .answer import Assistant
+    from .answer import Assistant, QuestionTooLong
     from .llm import LLMError
     from .retrieve import Filters
 
@@ -168,7 +168,7 @@ def ask(
                 console.print(event.text, end="", style="dim", highlight=False, markup=False)
             elif event.answer is not None:
                 answer = event.answer
-    except LLMError as exc:
+    except (LLMError, QuestionTooLong) as exc:
         fail(str(exc))
     assert answer is not None
     if as_json:

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # drafts often did); 0 refuses only drafts with no verified sentence
     min_verified_share: float = 0.5
 
+    # a pasted brief or e-mail is not a question: the follow-up rewrite turns it into another question, and the answer
+    # drifts away from what was asked; such a question is refused with a clear error
+    max_question_chars: int = Field(1000, ge=50)
+
     # LLM
     llm_backend: Literal["auto", "ollama", "llamacpp"] = "auto"
     ollama_host: str = Field(default_factory=_default_ollama_host)

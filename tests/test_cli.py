@@ -68,6 +68,8 @@ def test_ingest_articles_ask_remove(tmp_path):
     assert "undated articles left out" in filtered.stdout
     bad_date = run(["ask", "Who attended?", "--date-from", "yesterday"], index)
     assert bad_date.returncode == 1 and "2025-05-20" in bad_date.stderr
+    brief = run(["ask", "Who attended the meeting? " * 50], index)  # a pasted brief, not a question
+    assert brief.returncode == 1 and "the question is 1299 characters long" in " ".join(brief.stderr.split())
 
     human = run(["ask", "What is the best apple strudel recipe?"], index)
     assert "The articles do not say." in human.stdout

@@ -330,6 +330,14 @@ def test_ask_api_takes_history_and_filters(server):
         "russland-nordkorea-strategische-partnerschaft"}
     with pytest.raises(Exception, match="date"):
         client.predict("x", "[]", json.dumps({"date_from": "yesterday"}), api_name="/ask")
+    # a pasted brief is not a question: refused before any work, in the API and in the chat, which adds no turn
+    brief = "Bitte fassen Sie zusammen, was über die Fähre nach Helgoland berichtet wurde. " * 20
+    with pytest.raises(Exception, match=f"the question is {len(brief.strip())} characters long"):
+        client.predict(brief, "[]", "{}", api_name="/ask")
+    calls = len(recorder.calls)
+    with pytest.raises(Exception, match="up to 1000 characters"):
+        client.predict(brief, [], [], "", "", api_name="/chat")
+    assert len(recorder.calls) == calls and client.predict(api_name="/session")["turns"] == []
 
 
 def test_server_does_not_serve_index_files(server):

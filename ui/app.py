@@ -25,7 +25,7 @@ set_offline_environment()  # before gradio is imported: analytics off
 
 import gradio as gr  # noqa: E402
 
-from rag.answer import Assistant  # noqa: E402
+from rag.answer import Assistant, QuestionTooLong, check_question_length  # noqa: E402
 from rag.load import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES  # noqa: E402
 from rag.retrieve import Filters  # noqa: E402
 from rag.store import IndexBusyError  # noqa: E402
@@ -227,6 +227,7 @@ class ChatPage:
             yield chat_html, evidence_html, turns, "", *self.exports(turns)
             return
         try:
+            check_question_length(question, self.settings)  # before the turn is added: the text stays in the box
             filters = parse_filters(sources, languages, date_from, date_to)
         except ValueError as exc:
             raise gr.Error(str(exc)) from exc
@@ -279,7 +280,10 @@ class ChatPage:
             raise gr.Error(f"bad request: {exc}") from exc
         if not (question or "").strip():
             raise gr.Error("empty question")
-        answer = self.assistant.ask(question, history, None if filters.is_empty() else filters)
+        try:
+            answer = self.assistant.ask(question, history, None if filters.is_empty() else filters)
+        except QuestionTooLong as exc:
+            raise gr.Error(str(exc)) from exc
         return answer.to_dict()
 
     # --- library
