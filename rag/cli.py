@@ -75,14 +75,20 @@ def ingest(
 def remove(article_ids: list[str] = typer.Argument(...), index: Optional[Path] = IndexOption) -> None:
     """Delete articles (and their passages) from the index."""
     from .ingest import remove as run_remove
-    from .store import IndexBusyError
+    from .store import IndexBusyError, Manifest
 
+    settings = load_settings(index_dir=index)
+    known = Manifest(settings.index_dir / "manifest.json").articles
     try:
-        removed, unknown = run_remove(article_ids, load_settings(index_dir=index))
+        removed, unknown = run_remove(article_ids, settings)
     except IndexBusyError as exc:
         fail(str(exc))
     for article_id in removed:
-        out.print(f"removed {article_id}")
+        out.print(f"removed {article_id}", highlight=False)
+        path = Path(known[article_id].path) if article_id in known and known[article_id].path else None
+        if path is not None and path.is_file():  # a cron job's next ingest of the folder would bring it back
+            out.print(f"  the file it came from is still there, {path}: the next ingest of it adds the article "
+                      f"again; move or delete the file (or the item in it) to keep it out", highlight=False, markup=False)
     if unknown:
         fail(f"no such article: {', '.join(unknown)}")
 

@@ -83,6 +83,8 @@ def test_ingest_articles_ask_remove(tmp_path):
 
     removed = run(["remove", "russland-nordkorea-strategische-partnerschaft"], index)
     assert removed.returncode == 0 and "removed" in removed.stdout
+    # its file is still in the folder: the next ingest would bring it back, and remove says so
+    assert "the file it came from is still there" in " ".join(removed.stdout.split())
     assert json.loads(run(["articles", "--json"], index).stdout) == []
     assert run(["remove", "nope"], index).returncode == 1
 
