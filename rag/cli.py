@@ -61,6 +61,8 @@ def ingest(
         for failure in report.failed:
             # escaped: "feed.rss[item 2]" or "[draft].txt" is a path, not rich markup (rich ate the brackets)
             out.print(f"  [yellow]failed[/yellow] {escape(failure.path)}: {escape(failure.reason)}")
+        for copy in report.duplicates:
+            out.print(f"  duplicate {escape(copy.path)}: {escape(copy.reason)}")
         if report.other_files:
             kinds = Counter(Path(p).suffix.lower() or "no extension" for p in report.other_files)
             count = len(report.other_files)

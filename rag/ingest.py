@@ -62,6 +62,7 @@ def ingest(
             report.failed.append(FileFailure(article_id, "was incomplete after an interrupted run and was removed; "
                                                          "ingest its file again"))
         seen: dict[str, str] = {}
+        by_content = {info.content_hash: info.id for info in index.articles.values()}
         batch: list[tuple[Article, list[Passage], bool]] = []
         batch_passages = 0
         bar = None
@@ -84,6 +85,12 @@ def ingest(
             article, passages = prepare(item, settings)
             if not passages:
                 report.failed.append(FileFailure(item.path, "no article text left after removing boilerplate"))
+                continue
+            twin = by_content.setdefault(article.content_hash, article.id)
+            if twin != article.id:
+                where = index.articles[twin].path if twin in index.articles else seen.get(twin, "")
+                report.duplicates.append(FileFailure(item.path, f"the same text as article '{twin}'"
+                                                                f"{f' ({where})' if where else ''}; left out"))
                 continue
             existing = index.articles.get(article.id)
             if existing is not None and _another_file(existing.path, article.path):

@@ -236,6 +236,11 @@ def _from_record(record: object, path: Path, where: str) -> Article:
     )
 
 
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """json's message, ready for "line 3, column 7": its own "Unterminated string starting at" already ends in "at"."""
+    return exc.msg if exc.msg.endswith(" at") else f"{exc.msg} at"
+
+
 def load_json(path: Path) -> Iterator[Article | FileFailure]:
     text = read_text(path)
     if path.suffix.lower() == ".jsonl":
@@ -246,14 +251,14 @@ def load_json(path: Path) -> Iterator[Article | FileFailure]:
             try:
                 yield _from_record(json.loads(line), path, where)
             except json.JSONDecodeError as exc:
-                yield FileFailure(f"{path}:{lineno}", f"invalid JSON ({exc.msg} at column {exc.colno})")
+                yield FileFailure(f"{path}:{lineno}", f"invalid JSON ({_json_problem(exc)} column {exc.colno})")
             except LoadError as exc:
                 yield FileFailure(f"{path}:{lineno}", str(exc).removeprefix(f"{where}: "))
         return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LoadError(f"invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        raise LoadError(f"invalid JSON ({_json_problem(exc)} line {exc.lineno}, column {exc.colno})") from None
     records = data if isinstance(data, list) else [data]
     for i, record in enumerate(records):
         try:

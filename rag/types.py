@@ -64,6 +64,9 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    # the same text as an article already in (a copy under another name): left out, so that retrieval does not return
+    # it twice and a stale copy cannot outlive an edit of the original; not a failure
+    duplicates: list[FileFailure] = field(default_factory=list)
     other_files: list[str] = field(default_factory=list)  # in the folders given, of a type ingest does not read
     passages_embedded: int = 0
     seconds: float = 0.0

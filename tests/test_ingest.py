@@ -71,6 +71,7 @@ def test_bad_files_are_reported_and_the_rest_goes_in(tmp_path, settings, countin
     assert {f.path for f in report.failed} >= {f"{docs / 'feed.jsonl'}:2", f"{docs / 'feed.jsonl'}:3"}
     broken_line = next(f.reason for f in report.failed if f.path.endswith("feed.jsonl:2"))
     assert broken_line.startswith("invalid JSON (") and "at column 2" in broken_line  # where to look, not only what
+    assert report.duplicates == []
     index = NewsIndex(settings)
     assert set(index.articles) == {"good", "feed-1"}
     assert index.articles["feed-1"].source == "Bote"
@@ -152,6 +153,34 @@ def test_an_html_page_headline_is_not_repeated_in_the_text(tmp_path):
     assert article.title == "Bibliothek wieder offen"
     assert article.text.count("Bibliothek wieder offen") == 1
     assert article.text.startswith("Bibliothek wieder offen\n\nDie Stadtbibliothek Lindau")
+
+
+def test_a_copy_under_another_name_is_left_out_and_said(tmp_path, settings):
+    """A copy of an article under another file name went in as a second article: retrieval returned it twice, and
+    after the original was edited the stale copy still gave the old figure."""
+    docs = tmp_path / "docs"
+    write(docs / "hafen.txt", ARTICLE_A)
+    write(docs / "kopie-von-hafen.txt", ARTICLE_A)
+    write(docs / "bruecke.txt", ARTICLE_B)
+    report = ingest([docs], settings)
+    assert sorted(report.added) == ["bruecke", "hafen"] and report.failed == []
+    assert [(Path(d.path).name, d.reason) for d in report.duplicates] == [
+        ("kopie-von-hafen.txt", f"the same text as article 'hafen' ({docs / 'hafen.txt'}); left out")]
+    # and in a later run, against what the index holds
+    write(tmp_path / "later" / "hafen-2.txt", ARTICLE_A)
+    later = ingest([tmp_path / "later"], settings)
+    assert later.added == [] and [Path(d.path).name for d in later.duplicates] == ["hafen-2.txt"]
+    assert set(NewsIndex(settings).articles) == {"bruecke", "hafen"}
+
+
+def test_broken_json_says_where_in_plain_words(tmp_path):
+    from rag.load import load_paths
+
+    write(tmp_path / "a.jsonl", '{"id": "x", "title": "T", "text": "unterminated}')
+    write(tmp_path / "b.json", '{"id": "y",\n "title": }')
+    reasons = {Path(f.path.split(":")[0]).name: f.reason for f in load_paths([tmp_path])}
+    assert reasons["a.jsonl"] == "invalid JSON (Unterminated string starting at column 35)"
+    assert reasons["b.json"] == "invalid JSON (Expecting value at line 2, column 11)"
 
 
 def test_an_html_page_is_read_in_the_encoding_it_declares(tmp_path):

@@ -340,6 +340,26 @@ def test_ask_api_takes_history_and_filters(server):
     assert len(recorder.calls) == calls and client.predict(api_name="/session")["turns"] == []
 
 
+@pytest.mark.filterwarnings("ignore:The value passed into gr.Dropdown")  # an update, outside the page's Blocks
+def test_uploads_that_nothing_came_from_are_not_kept(sample_index_dir, tmp_path):
+    """The uploads folder kept every broken or duplicate upload; a copy of an article went in as a second article."""
+    from rag.answer import Assistant
+
+    directory = tmp_path / "index"
+    shutil.copytree(sample_index_dir, directory)
+    settings = Settings(index_dir=directory, llm_backend="llamacpp", llamacpp_model="smollm2-135m")
+    page = ChatPage(settings, Assistant(settings))
+    text = "Neue Seilbahn eröffnet\n\nDie Bürgermeisterin eröffnete am Montag die neue Seilbahn in Innsbruck.\n"
+    (tmp_path / "seilbahn.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "seilbahn-kopie.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "leer.txt").write_text("  \n", encoding="utf-8")
+    report = page.ingest_files([str(tmp_path / n) for n in ("seilbahn.txt", "seilbahn-kopie.txt", "leer.txt")],
+                               progress=lambda *args, **kwargs: None)[0]
+    assert "- added `seilbahn`" in report and "- failed leer.txt: empty file" in report
+    assert "- duplicate seilbahn-kopie.txt: the same text as article 'seilbahn'" in report
+    assert sorted(p.name for p in (directory / "uploads").iterdir()) == ["seilbahn.txt"]
+
+
 def test_server_does_not_serve_index_files(server):
     url, _, settings = server
     manifest = (Path(settings.index_dir) / "manifest.json").resolve()

@@ -331,12 +331,17 @@ class ChatPage:
         except IndexBusyError as exc:
             return (f"The index is busy (another ingest is running): {exc}", *self.library_updates(), None)
         self.assistant.index.reload_if_changed()
+        stored = {Path(a.path).resolve() for a in self.assistant.index.articles.values() if a.path}
+        for dest in copied:  # a copy that nothing came from (broken, or a duplicate) would only pile up in uploads
+            if dest.resolve() not in stored:
+                dest.unlink(missing_ok=True)
         lines = [f"**Ingested {len(copied)} file(s) in {report.seconds:.1f} s** — added {len(report.added)}, "
                  f"updated {len(report.updated)}, unchanged {len(report.unchanged)}, failed {len(report.failed)}; "
                  f"{report.passages_embedded} passages embedded."]
         lines += [f"- added `{a}`" for a in report.added] + [f"- updated `{a}`" for a in report.updated]
         lines += [f"- unchanged `{a}`" for a in report.unchanged]
         lines += [f"- failed {Path(f.path).name}: {f.reason}" for f in report.failed]
+        lines += [f"- duplicate {Path(f.path).name}: {f.reason}" for f in report.duplicates]
         lines += [f"- skipped {s}" for s in skipped]
         return ("\n".join(lines), *self.library_updates(), None)
 
