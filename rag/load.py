@@ -110,9 +110,11 @@ def _article(
     text = text.strip("\n")
     if not text.strip():
         raise LoadError("no article text")
+    # an undated feed item or record whose text opens with a dateline is dated by it, as a text file is
+    body = text[len(title.strip()):].lstrip() if title.strip() and text.startswith(title.strip()) else text
     return Article(
         id=id, title=title.strip() or id, text=text, source=source or "", url=url or "",
-        published=_iso_date(published), language=language or detect_language(text),
+        published=_iso_date(published) or dateline_date(body), language=language or detect_language(text),
         path=str(path.resolve()),
     )
 
@@ -164,8 +166,7 @@ def load_plain(path: Path) -> Article:
     if not body.strip():
         raise LoadError("only a title line, no article text")
     # The title is part of the article text: it is often the best passage for "what is this about" questions.
-    return _article(id=slugify(path.stem), title=title, text=f"{title}\n\n{body}", path=path,
-                    published=dateline_date(body))
+    return _article(id=slugify(path.stem), title=title, text=f"{title}\n\n{body}", path=path)
 
 
 _TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)

@@ -215,7 +215,14 @@ def test_a_text_file_takes_its_date_from_the_dateline_that_opens_it(tmp_path):
     write(tmp_path / "fire.md", "# Harbour fire\n\nLINDENSTADT, March 15, 2025 — Seventeen people were injured.")
     # a date inside the first sentence is the event's, not the article's
     write(tmp_path / "event.txt", "Hafenfest\nAm 3. Mai 2024 feierte die Stadt ihr Hafenfest.")
+    # so does a feed item or a JSON record that has no date of its own
+    write(tmp_path / "bote.rss", rss("<item><title>Fähre fährt wieder</title><guid>bote-9</guid><description>"
+                                     "Lindau, 3. Juni 2025. Die Fähre fährt wieder.</description></item>"))
+    write(tmp_path / "records.jsonl", json.dumps({"id": "r1", "title": "Brücke", "text": "Brücke\n\nBREGENZ, June 4, "
+                                                  "2025 — The bridge reopened."}))
     articles = {a.id: a for a in load_paths([tmp_path])}
+    assert [a.published for a in articles.values() if a.id.startswith("bote-9")] == ["2025-06-03"]
+    assert articles["r1"].published == "2025-06-04"
     assert articles["brand"].published == "2025-03-14"
     assert articles["fire"].published == "2025-03-15"
     assert articles["event"].published == ""
