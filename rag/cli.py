@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Optional
@@ -257,15 +258,23 @@ def setup_models(verify: bool = typer.Option(True, help="check every file agains
 
 @app.command()
 def status(index: Optional[Path] = IndexOption) -> None:
-    """Which backend and model would answer, and how many articles are indexed."""
+    """Which backend and model would answer, and what the index holds (where, embedder, last change, size, dates)."""
     from .llm import backend_status
     from .store import Manifest
 
     settings = load_settings(index_dir=index)
     st = backend_status(settings)
-    manifest = Manifest(settings.index_dir / "manifest.json")
+    manifest_path = settings.index_dir / "manifest.json"
+    manifest = Manifest(manifest_path)
     out.print(f"backend: {st.backend} ({st.model})" + (f"  [yellow]{st.message}[/yellow]" if st.message else ""))
-    out.print(f"index: {settings.index_dir} with {len(manifest.articles)} articles, {len(manifest.passages)} passages")
+    out.print(f"index: {settings.index_dir.resolve()} with {len(manifest.articles)} articles, "
+              f"{len(manifest.passages)} passages", highlight=False)
+    if manifest_path.exists():
+        size = sum(f.stat().st_size for f in settings.index_dir.rglob("*") if f.is_file())
+        changed = time.strftime("%Y-%m-%d %H:%M", time.localtime(manifest_path.stat().st_mtime))
+        dates = sorted(a.published for a in manifest.articles.values() if a.published)
+        out.print(f"  embedder {manifest.embedder or '?'}; last changed {changed}; {size / 1e6:.1f} MB on disk"
+                  + (f"; articles dated {dates[0]} to {dates[-1]}" if dates else ""), highlight=False)
 
 
 

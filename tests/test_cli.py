@@ -28,6 +28,9 @@ def test_ingest_articles_ask_remove(tmp_path):
     assert report["failed"][0]["path"] == str(broken)
     again = run(["ingest", str(SAMPLE_ARTICLES)], index)
     assert again.returncode == 0 and "unchanged 1, failed 0" in again.stdout
+    status = " ".join(run(["status"], index).stdout.split())
+    assert f"index: {index.resolve()} with 1 articles" in status and "MB on disk" in status
+    assert "embedder use-multilingual-v3; last changed 20" in status
     folder = tmp_path / "folder"  # a photo next to an article is named, and is no failure
     folder.mkdir()
     (folder / "note.txt").write_text("Hafen\n\nDie Fähre fährt ab Mai täglich um acht Uhr.", encoding="utf-8")
