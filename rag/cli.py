@@ -191,7 +191,7 @@ def ask(
 
 def render_answer(answer) -> None:
     if answer.refused:
-        out.print(f"[bold]{answer.answer}[/bold]  [dim]({answer.refusal_reason})[/dim]")
+        out.print(f"[bold]{escape(answer.answer)}[/bold]  [dim]({escape(answer.refusal_reason)})[/dim]")
         if answer.sentences:  # a held-back draft: what held up and what did not, and why
             out.print("The model's draft, held back:")
             _print_sentences(answer.sentences, indent="  ")
@@ -199,7 +199,8 @@ def render_answer(answer) -> None:
             drafted = {n for s in answer.sentences for n in s.citations}
             out.print("Passages the draft cites, then the closest passages:" if drafted else "Closest passages:")
             for c in answer.closest:
-                shown = c.quote if c.n in drafted else c.text  # the draft's citations: the sentence it cited
+                # the draft's citations: the sentence it cited; on one line, as the list is indented
+                shown = " ".join((c.quote if c.n in drafted else c.text).split())
                 out.print(f"  [{c.n}] {escape(c.title)} [dim]({c.article_id})[/dim]: "
                           f"{escape(shown[:160])}{'…' if len(shown) > 160 else ''}", highlight=False)
         return

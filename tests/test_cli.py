@@ -114,16 +114,18 @@ def test_a_held_back_draft_is_listed_with_what_held_up_and_why():
 
     # the passages a draft cites are listed under the numbers its reasons name, with the sentence it cited
     def passage(n, quote):
-        text = f"Lindenstadt. {quote} Mehr dazu später."
+        text = f"Lindenstadt. {quote}\n\nMehr dazu später."  # a paragraph break prints as a space in the list
         return Citation(n=n, article_id=f"a{n}", title=f"Bericht {n}", passage_id=f"p{n}", text=text,
                         start=13, end=13 + len(quote), quote=quote)
 
     answer.sentences = [AnswerSentence("Nordwerk cuts 310 jobs.", [1], False, "number 310 is not in passage [1]")]
+    answer.refusal_reason = "no sentence of the model's draft is supported [1]"  # printed as written, not as markup
     answer.closest = [passage(1, "Nordwerk streicht 300 Stellen."), passage(2, "Der Vertrag ist 31 Mio. wert.")]
     with out.capture() as captured:
         render_answer(answer)
     text = captured.get()
     assert "Passages the draft cites, then the closest passages:" in text
+    assert "(no sentence of the model's draft is supported [1])" in text
     assert "  [1] Bericht 1 (a1): Nordwerk streicht 300 Stellen." in text
     assert "  [2] Bericht 2 (a2): Lindenstadt. Der Vertrag ist 31 Mio. wert. Mehr dazu später." in text
 
