@@ -172,7 +172,8 @@ def ask(
         for event in assistant.ask_stream(question, filters=filters):
             if event.kind == "token" and not as_json:
                 if not drafting:  # the streamed words are not the answer until they are checked
-                    console.print("Draft, not yet checked against the articles:", style="bold dim")
+                    console.print("Draft, not yet checked against the articles (the checked answer renumbers its "
+                                  "citations):", style="bold dim")
                     drafting = True
                 console.print(event.text, end="", style="dim", highlight=False, markup=False)
             elif event.answer is not None:

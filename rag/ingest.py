@@ -86,7 +86,7 @@ def ingest(
             if not passages:
                 report.failed.append(FileFailure(item.path, "no article text left after removing boilerplate"))
                 continue
-            twin = by_content.setdefault(article.content_hash, article.id)
+            twin = by_content.get(article.content_hash, article.id)
             if twin != article.id:
                 where = index.articles[twin].path if twin in index.articles else seen.get(twin, "")
                 report.duplicates.append(FileFailure(item.path, f"the same text as article '{twin}'"
@@ -98,6 +98,7 @@ def ingest(
                     f"article id '{article.id}' is already taken by {existing.path}; rename this file, or remove "
                     f"'{article.id}' first to replace that article")))
                 continue
+            by_content[article.content_hash] = article.id
             if existing is not None and existing.passage_ids == [p.id for p in passages]:
                 report.unchanged.append(article.id)
                 continue

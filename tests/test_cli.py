@@ -81,7 +81,7 @@ def test_ingest_articles_ask_remove(tmp_path):
     drafted = run(["ask", "What did the US offer Ukraine?"], index, NEWSRAG_ANSWERABLE_MIN_YES="0",
                   NEWSRAG_MAX_ANSWER_TOKENS="24")
     assert drafted.returncode == 0, drafted.stderr
-    assert "Draft, not yet checked against the articles:" in drafted.stderr and "end of draft" in drafted.stderr
+    assert "Draft, not yet checked against the articles (the checked" in drafted.stderr and "end of draft" in drafted.stderr
     assert "Draft" not in drafted.stdout and drafted.stdout.strip()
 
     removed = run(["remove", "russland-nordkorea-strategische-partnerschaft"], index)

@@ -223,6 +223,7 @@ class ChatPage:
         turns = list(turns or [])
         question = (question or "").strip()
         if not question:
+            gr.Warning("Type a question first.")
             chat_html, evidence_html = self.views(turns)
             yield chat_html, evidence_html, turns, "", *self.exports(turns)
             return
@@ -243,7 +244,9 @@ class ChatPage:
                     entry.status = event.text
                 elif event.kind == "token":
                     entry.draft += event.text
-                    entry.status = "Draft — being checked against the articles when it is done"
+                    # the draft's [n] are the evidence's numbers; the checked answer numbers what it cites 1, 2, …
+                    entry.status = ("Draft — checked against the articles when it is done; its [n] are renumbered "
+                                    "then")
                 elif event.answer is not None:
                     entry.answer = event.answer
                     break
