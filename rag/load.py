@@ -82,14 +82,15 @@ def _decode(data: bytes, declared: str) -> str:
         raise
 
 
-def read_text(path: Path, declared: str = "") -> str:
-    """The file's text: UTF-8, or the encoding the file itself declares (an HTML page's meta charset)."""
+def read_text(path: Path, html: bool = False) -> str:
+    """The file's text: UTF-8, or for an HTML page the encoding its meta charset declares."""
     data = path.read_bytes()
     if not data.strip():
         raise LoadError("empty file")
     if b"\x00" in data[:8192]:
         raise LoadError("binary file (contains NUL bytes), not text")
-    declared = declared.lower()
+    charset = _HTML_CHARSET.search(data[:4096]) if html else None
+    declared = charset.group(1).decode("ascii", "replace").lower() if charset else ""
     try:
         text = _decode(data, declared)
     except LookupError:
@@ -194,9 +195,7 @@ def _site_from_title_tag(html: str, headline: str) -> str:
 def load_html(path: Path) -> Article:
     import trafilatura
 
-    head = path.read_bytes()[:4096]
-    declared = _HTML_CHARSET.search(head)
-    html = read_text(path, declared.group(1).decode("ascii", "replace") if declared else "")
+    html = read_text(path, html=True)
     extracted = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
     if extracted is None:
         raise LoadError("no article text found in the HTML")
