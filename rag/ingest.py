@@ -15,7 +15,7 @@ from .lexical import tokenize
 from .load import RECORD_SUFFIXES, load_paths, other_files
 from .split import split_article
 from .store import NewsIndex, passage_id, write_lock
-from .types import Article, ArticleInfo, FileFailure, IngestReport, Passage
+from .types import Article, ArticleInfo, FileFailure, IngestReport, MovedArticle, Passage
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -100,6 +100,9 @@ def ingest(
                 continue
             by_content[article.content_hash] = article.id
             if existing is not None and existing.passage_ids == [p.id for p in passages]:
+                if existing.path != article.path:  # the file moved (the old one is gone): same text, new place
+                    index.articles[article.id] = replace(existing, path=article.path)
+                    report.moved.append(MovedArticle(article.id, existing.path, article.path))
                 report.unchanged.append(article.id)
                 continue
             batch.append((article, passages, existing is not None))
@@ -109,6 +112,8 @@ def ingest(
                 batch, batch_passages = [], 0
         if batch:
             _store_batch(index, batch, embedder, report)
+        elif report.moved:
+            index.commit()
         if bar is not None:  # the bar counts every record read; say how many of them could not go in
             if report.failed:
                 bar.set_postfix_str(f"{len(report.failed)} failed", refresh=False)

@@ -59,6 +59,14 @@ class FileFailure:
 
 
 @dataclass
+class MovedArticle:
+    """An unchanged article whose file now lives elsewhere (the old file is gone): only the stored path changed."""
+    id: str
+    old_path: str
+    path: str
+
+
+@dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -68,6 +76,7 @@ class IngestReport:
     # it twice and a stale copy cannot outlive an edit of the original; not a failure
     duplicates: list[FileFailure] = field(default_factory=list)
     other_files: list[str] = field(default_factory=list)  # in the folders given, of a type ingest does not read
+    moved: list[MovedArticle] = field(default_factory=list)  # also listed as unchanged
     passages_embedded: int = 0
     seconds: float = 0.0
 

@@ -109,6 +109,22 @@ def test_reingest_unchanged_embeds_nothing_changed_replaces_remove_deletes(tmp_p
     assert all(pid in index.manifest.passages for pid in index.lexical.ids)
 
 
+def test_a_moved_file_keeps_its_passages_and_gets_its_new_path(tmp_path, settings, counting):
+    old = write(tmp_path / "inbox" / "hafen.txt", ARTICLE_A)
+    ingest([old], settings)
+    embedded = counting.count
+    new = tmp_path / "archive" / "2025" / "hafen.txt"
+    new.parent.mkdir(parents=True)
+    old.rename(new)
+    report = ingest([tmp_path / "archive"], settings)
+    assert report.unchanged == ["hafen"] and report.passages_embedded == 0 and counting.count == embedded
+    assert [(m.id, m.old_path, m.path) for m in report.moved] == [("hafen", str(old.resolve()), str(new.resolve()))]
+    index = NewsIndex(settings)
+    assert index.articles["hafen"].path == str(new.resolve())  # what `articles` and the page show as its file
+    assert all(pid in index.lexical.ids for pid in index.articles["hafen"].passage_ids)
+    assert ingest([new], settings).moved == []  # once recorded, the same place is no move
+
+
 def test_a_new_way_of_cutting_redoes_an_unchanged_article(tmp_path, settings, counting):
     """Same text, cut differently (another splitter version or passage size): the stored offsets would be stale."""
     body = " ".join(f"Am {n}. Mai legte im Hafen von Lindau das Schiff Nummer {n} mit Gästen an." for n in range(1, 13))
