@@ -644,5 +644,5 @@ def citation_for(e: Evidence, start: int, end: int) -> Citation:
         n=e.n, article_id=e.article.id, title=e.article.title, passage_id=e.passage.id, text=e.passage.text,
         start=start, end=end, quote=e.article.text[start:end], passage_start=e.passage.start,
         passage_end=e.passage.end, source=e.article.source, published=e.article.published,
-        language=e.article.language, url=e.article.url,
+        language=e.article.language, url=e.article.url, author=e.article.author,
     )

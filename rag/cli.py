@@ -110,8 +110,9 @@ def articles(index: Optional[Path] = IndexOption,
     rows = sorted(manifest.articles.values(), key=lambda a: (a.published, a.id), reverse=True)
     if as_json:
         out.print_json(json.dumps([
-            {"id": a.id, "title": a.title, "source": a.source, "published": a.published, "language": a.language,
-             "passages": len(a.passage_ids), "path": a.path} for a in rows], ensure_ascii=False))
+            {"id": a.id, "title": a.title, "source": a.source, "author": a.author, "published": a.published,
+             "language": a.language, "passages": len(a.passage_ids), "path": a.path} for a in rows],
+            ensure_ascii=False))
         return
     # one line per article, id first and whole: it is what `remove` and `show` take, and a table at 80 columns cut it
     width = max((len(a.id) for a in rows), default=0)
@@ -134,12 +135,14 @@ def show(article_id: str = typer.Argument(..., help="an id from `newsrag article
     if article is None:
         fail(f"no such article: {article_id} (see `newsrag articles`)")
     if as_json:
-        fields = ("id", "title", "source", "url", "published", "language", "path", "text")
+        fields = ("id", "title", "source", "author", "url", "published", "language", "path", "text")
         sys.stdout.write(json.dumps({f: getattr(article, f) for f in fields}, ensure_ascii=False, indent=2) + "\n")
         return
     # the header goes to stderr: standard output is exactly the text the offsets count in (`show ID > a.txt`)
-    console.print(f"[bold]{article.title}[/bold]  [dim]{article.id} · {article.source or 'no source'} · "
-                  f"{article.published or 'undated'} · {article.language} · {article.path}[/dim]", highlight=False)
+    byline = f"by {article.author} · " if article.author else ""
+    console.print(f"[bold]{escape(article.title)}[/bold]  [dim]{escape(article.id)} · "
+                  f"{escape(article.source or 'no source')} · {escape(byline)}{article.published or 'undated'} · "
+                  f"{article.language} · {escape(article.path)}[/dim]", highlight=False)
     sys.stdout.write(article.text + "\n")
 
 
@@ -212,8 +215,9 @@ def render_answer(answer) -> None:
     out.print()
     for c in answer.citations:
         label = f"[yellow]({OTHER_FIGURE_LABEL})[/yellow] " if c.other_figure else ""
-        out.print(f"[{c.n}] {label}{escape(c.title)} [dim]({c.article_id}, {c.published or 'undated'})[/dim]",
-                  highlight=False)
+        byline = f"by {c.author}, " if c.author else ""
+        out.print(f"[{c.n}] {label}{escape(c.title)} [dim]({c.article_id}, {escape(byline)}{c.published or 'undated'})"
+                  "[/dim]", highlight=False)
         out.print(f"    “{escape(c.quote)}”", highlight=False)
     out.print(f"[dim]{answer.backend}:{answer.model}, {answer.timings.get('total', 0):.1f}s[/dim]")
 

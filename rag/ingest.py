@@ -25,7 +25,9 @@ COMMIT_EVERY_PASSAGES = 512
 
 def content_hash(article: Article) -> str:
     h = hashlib.sha256()
-    for part in (article.title, article.text, article.source, article.url, article.published, article.language):
+    # the author only when there is one: articles stored before bylines were read keep their hash (and passages)
+    for part in (article.title, article.text, article.source, article.url, article.published, article.language,
+                 *((article.author,) if article.author else ())):
         h.update(part.encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()
@@ -143,7 +145,7 @@ def _store_batch(index: NewsIndex, batch: Sequence[tuple[Article, list[Passage],
         info = ArticleInfo(
             id=article.id, title=article.title, source=article.source, url=article.url, published=article.published,
             language=article.language, path=article.path, content_hash=article.content_hash,
-            passage_ids=[p.id for p in passages], text=article.text,
+            passage_ids=[p.id for p in passages], text=article.text, author=article.author,
         )
         tokens = [tokenize(p.text, article.language) for p in passages]
         stale += index.put_article(info, passages, vectors[offset:offset + len(passages)], tokens)

@@ -106,7 +106,7 @@ def read_text(path: Path, html: bool = False) -> str:
 
 def _article(
     *, id: str, title: str, text: str, path: Path, source: str = "", url: str = "", published: str = "",
-    language: str = "",
+    language: str = "", author: str = "",
 ) -> Article:
     text = text.strip("\n")
     if not text.strip():
@@ -116,8 +116,38 @@ def _article(
     return Article(
         id=id, title=title.strip() or id, text=text, source=source or "", url=url or "",
         published=_iso_date(published) or dateline_date(body), language=language or detect_language(text),
-        path=str(path.resolve()),
+        path=str(path.resolve()), author=_clean_author(author) or byline_author(body),
     )
+
+
+_NAME_WORD = r"[A-ZÄÖÜÉ][\w'’.-]*"
+_ONE_NAME = rf"{_NAME_WORD}(?:\s+(?:(?:von|van|de|der|den|du|da|di|zu|la|le|ter)\s+)*{_NAME_WORD}){{0,3}}"
+# "Von Anna Schäfer · 12. Januar 2026", "By Jane Doe and Tom Roe, Reuters", "Text: Max Muster": the whole line, so that
+# "Von Montag an gilt der neue Fahrplan" is no byline
+_BYLINE = re.compile(
+    rf"\s*(?i:von|by|text|autor|autorin|author)\s*:?\s+({_ONE_NAME}(?:\s*(?:,|und|and|&)\s*{_ONE_NAME})*)"
+    r"\s*(?:[·|,;–—-]\s*\S.*)?")
+_NOT_NAMES = {w.lower() for w in "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Monday Tuesday Wednesday "
+              "Thursday Friday Saturday Sunday Januar Februar März April Mai Juni Juli August September Oktober "
+              "November Dezember January February March May June July October December Heute Morgen".split()}
+
+
+def byline_author(body: str, lines: int = 3) -> str:
+    """The names of a byline among the first lines of the text ("Von Anna Schäfer"), or ''. The line stays in the
+    text (offsets point into it); only the names are kept as the author."""
+    for line in [line for line in body.split("\n") if line.strip()][:lines]:
+        match = _BYLINE.fullmatch(line.strip())
+        if match and len(line) <= 120 and match.group(1).split()[0].lower() not in _NOT_NAMES:
+            return match.group(1).strip()
+    return ""
+
+
+def _clean_author(value: object) -> str:
+    """A metadata author as shown next to a citation: one line, without a trailing separator ("Anna Schäfer ·")."""
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(str(v) for v in value if v)
+    text = " ".join(str(value or "").split())
+    return re.sub(r"^(?i:von|by)\s+|[\s·|,;–—-]+$", "", text)[:120]
 
 
 def _iso_date(value: object) -> str:
@@ -213,7 +243,16 @@ def load_html(path: Path) -> Article:
         source=doc.get("sitename") or doc.get("hostname") or _site_from_title_tag(html, title),
         url=doc.get("url") or "",
         published=doc.get("date") or "", language=doc.get("language") or "",
+        # trafilatura reads <meta name="author"> and class="byline"; other pages drop the byline from the text
+        author=doc.get("author") or _page_byline(html),
     )
+
+
+def _page_byline(html: str) -> str:
+    for paragraph in html_fragment_text(html).split("\n\n"):
+        if author := byline_author(paragraph, lines=1):
+            return author
+    return ""
 
 
 def _from_record(record: object, path: Path, where: str) -> Article:
@@ -233,6 +272,7 @@ def _from_record(record: object, path: Path, where: str) -> Article:
         id=article_id, title=title or article_id, text=full, path=path,
         source=str(record.get("source") or ""), url=str(record.get("url") or ""),
         published=str(record.get("published") or ""), language=str(record.get("language") or ""),
+        author=record.get("author") or record.get("authors") or record.get("byline") or "",
     )
 
 
@@ -409,8 +449,21 @@ def _feed_item(item: ET.Element, path: Path, source: str, language: str, base: s
     return _article(
         id=article_id, title=title or article_id, text=full, path=path, source=source, url=link,
         published=_feed_date(_plain(item, "pubDate", "published", "date", "updated", "issued", "modified")),
-        language=language,
+        language=language, author=_feed_author(item),
     )
+
+
+def _feed_author(item: ET.Element) -> str:
+    """dc:creator, Atom's <author><name>, or RSS's "jane@example.org (Jane Doe)"."""
+    names = []
+    for child in item:
+        if _local(child.tag) not in {"creator", "author"} or child.tag.startswith(_MEDIA_RSS):
+            continue
+        name = _child(child, "name")
+        text = " ".join(((name.text if name is not None else child.text) or "").split())
+        email_and_name = re.fullmatch(r"\S+@\S+\s*\((.+)\)", text)
+        names.append(email_and_name.group(1) if email_and_name else text)
+    return ", ".join(dict.fromkeys(n for n in names if n))
 
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)["'][^>]*\?>""")

@@ -18,6 +18,7 @@ class Article:
     language: str = ""
     path: str = ""  # the file it came from
     content_hash: str = ""
+    author: str = ""  # the byline's names, when the file gives them
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class ArticleInfo:
     content_hash: str
     passage_ids: list[str]
     text: str
+    author: str = ""  # indexes from before the byline was kept have none
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Citation:
     published: str = ""
     language: str = ""
     url: str = ""
+    author: str = ""
     # listed only because another article gives a different figure than the answer (AnswerSentence.differs): it backs
     # no sentence, and the reader must not take it for a source
     other_figure: bool = False

@@ -1,3 +1,4 @@
+import hashlib
 import json
 import multiprocessing
 import time
@@ -258,6 +259,52 @@ def test_an_html_page_without_site_metadata_takes_its_source_from_the_title_tag(
     assert articles["bridge"].title == "Harbor bridge reopens" and articles["bridge"].source == "The Valley Courier"
     assert articles["meta"].source == "Valley Courier Online"  # the page's own site name comes first
     assert articles["plain"].source == ""
+
+
+def test_the_byline_is_kept_as_the_author(tmp_path, settings):
+    """A journalist cites the reporter as well as the paper; a page's byline "Von Anna Schäfer" used to be dropped."""
+    from dataclasses import replace
+
+    from rag.ingest import content_hash
+    from rag.load import load_paths
+
+    page = ("<html><head><title>Mensa | Tageblatt</title>{meta}</head><body><main><article><h1>Mensa</h1>{byline}"
+            "<p>Birkenau, 12. Januar 2026. Die Grundschule Birkenau bekommt eine eigene Mensa, beschloss der "
+            "Gemeinderat am Montag.</p><p>Die Kosten liegen bei 1,75 Millionen Euro.</p></article></main></body></html>")
+    write(tmp_path / "byline.html", page.format(meta="", byline='<p class="meta">Von Anna Schäfer · 12. Januar 2026</p>'))
+    write(tmp_path / "metatag.html", page.format(meta='<meta name="author" content="Jonas Weber">', byline=""))
+    write(tmp_path / "wire.txt", "Bridge reopens\nBy Jane Doe and Tom Roe, Reuters\n\nThe bridge reopened on Monday.")
+    write(tmp_path / "fahrplan.txt", "Neuer Fahrplan\nVon Montag an gilt der neue Fahrplan der Fähren.")
+    write(tmp_path / "bote.rss", rss(
+        '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>Hafen</title><guid>b-1</guid>'
+        '<dc:creator>Petra Vogt</dc:creator><description>Der Hafen ist fertig.</description></item>'
+        '<item><title>Brücke</title><guid>b-2</guid><author>redaktion@bote.example (Max Muster)</author>'
+        '<description>Die Brücke ist gesperrt.</description></item>'))
+    write(tmp_path / "records.jsonl", json.dumps({"id": "r1", "title": "Wahl", "text": "Die Wahl ist am Sonntag.",
+                                                  "authors": ["Ute Kranz", "Ali Demir"]}))
+    authors = {a.title if a.id.startswith("b-") else a.id: a.author for a in load_paths([tmp_path])}
+    assert authors["byline"] == "Anna Schäfer" and authors["metatag"] == "Jonas Weber"
+    assert authors["wire"] == "Jane Doe and Tom Roe, Reuters" and authors["fahrplan"] == ""
+    assert authors["Hafen"] == "Petra Vogt" and authors["Brücke"] == "Max Muster"  # dc:creator; RSS's "mail (name)"
+    assert authors["r1"] == "Ute Kranz, Ali Demir"
+
+    report = ingest([tmp_path / "byline.html", tmp_path / "fahrplan.txt"], settings)
+    assert sorted(report.added) == ["byline", "fahrplan"]
+    assert NewsIndex(settings).articles["byline"].author == "Anna Schäfer"
+    # an article without a byline hashes as before bylines were read, so an existing index is not re-embedded
+    plain = next(a for a in load_paths([tmp_path / "fahrplan.txt"]))
+    assert content_hash(plain) != content_hash(replace(plain, author="Anna Schäfer"))
+    legacy = hashlib.sha256()
+    for part in (plain.title, plain.text, plain.source, plain.url, plain.published, plain.language):
+        legacy.update(part.encode("utf-8") + b"\x00")
+    assert content_hash(plain) == legacy.hexdigest()
+    # and a manifest written before the field existed still loads
+    manifest = settings.index_dir / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    for article in data["articles"]:
+        article.pop("author")
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    assert NewsIndex(settings).articles["fahrplan"].author == ""
 
 
 def rss(items: str, encoding: str = "utf-8") -> bytes:

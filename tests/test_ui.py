@@ -179,6 +179,10 @@ def test_exports_carry_citations_quotes_and_metadata():
     md = render.export_markdown(turns)
     assert "## Q1: Wer?" in md and "> traf Choe Son Hui in Pjöngjang." in md
     assert "(unverified: 'x' not in <passage> [1])" in md and "Quelle, 2025-05-20, de" in md
+    bylined = make_answer(citations=[citation(author="Anna Schäfer")])
+    assert "Quelle, by Anna Schäfer, 2025-05-20, de" in render.export_markdown([ChatTurn("Wer?", bylined)])
+    assert "Quelle · by Anna Schäfer · 2025-05-20" in render.render_citation(citation(author="Anna Schäfer"), 1,
+                                                                            lambda article_id: ARTICLE)
 
 
 def test_exported_transcripts_leave_no_file_behind(tmp_path):

@@ -33,7 +33,7 @@ from rag.store import IndexBusyError  # noqa: E402
 from . import render  # noqa: E402
 from .render import ChatTurn  # noqa: E402
 
-LIBRARY_COLUMNS = ["id", "title", "source", "date", "language", "passages"]
+LIBRARY_COLUMNS = ["id", "title", "source", "author", "date", "language", "passages"]
 
 # Local fonts only: Gradio's default theme pulls IBM Plex / Inter from Google Fonts.
 THEME = gr.themes.Default(
@@ -292,9 +292,9 @@ class ChatPage:
     # --- library
     def library_rows(self) -> list[list[Any]]:
         self.assistant.index.reload_if_changed()
-        rows = [[a.id, a.title, a.source, a.published, a.language, len(a.passage_ids)]
+        rows = [[a.id, a.title, a.source, a.author, a.published, a.language, len(a.passage_ids)]
                 for a in self.assistant.index.articles.values()]
-        return sorted(rows, key=lambda r: (r[3] or "", r[1]), reverse=True)
+        return sorted(rows, key=lambda r: (r[4] or "", r[1]), reverse=True)
 
     def library_updates(self):
         rows = self.library_rows()

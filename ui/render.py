@@ -201,8 +201,9 @@ def render_citation(citation: Citation, turn: int, article_text: ArticleText, *,
     anchor = cite_anchor(turn, n, kind)
     lang = esc(citation.language)
     lang_attr = f' lang="{lang}"' if lang else ""
-    meta = " · ".join(esc(x) for x in (citation.source or "unknown source", citation.published or "undated",
-                                       citation.language or "?"))
+    byline = (f"by {citation.author}",) if citation.author else ()
+    meta = " · ".join(esc(x) for x in (citation.source or "unknown source", *byline,
+                                       citation.published or "undated", citation.language or "?"))
     url = citation.url
     link = ""
     if url.startswith(("http://", "https://")):
@@ -313,7 +314,7 @@ def export_markdown(turns: Sequence[ChatTurn]) -> str:
             lines += [_export_sentence(s) for s in answer.sentences] + [""]
             sources = answer.citations
         for c in sources:
-            meta = ", ".join(x for x in (c.source, c.published, c.language) if x)
+            meta = ", ".join(x for x in (c.source, c.author and f"by {c.author}", c.published, c.language) if x)
             label = f"*({OTHER_FIGURE_LABEL})* " if c.other_figure else ""
             lines.append(f"[{c.n}] {label}**{c.title}** ({meta}; id `{c.article_id}`{'; ' + c.url if c.url else ''})")
             lines += [f"> {c.quote.replace(chr(10), ' ')}", ""]
