@@ -99,7 +99,11 @@ def test_answer_marks_unverified_sentences_with_reason_and_links_citations():
     assert 'title="unverified: &#x27;x&#x27; not in &lt;passage&gt; [1]"' in html
     assert html.count('href="#ev-1-1"') == 2
     evidence = render.render_evidence(turns, lambda _: ARTICLE)
-    assert "Unverified sentences" in evidence and "&#x27;x&#x27; not in &lt;passage&gt; [1]" in evidence
+    # each sentence's check in words, readable without hovering: the figure of the model check too
+    checks = re.search(r'<div class="check-list">.*?</ol></div>', evidence).group(0)
+    assert checks.count("<li") == 2
+    assert '<li class="verified">“Choe Son Hui traf ihn.”' in checks and "the model check gave 0.87" in checks
+    assert "unverified: &#x27;x&#x27; not in &lt;passage&gt; [1]" in checks
     assert '<details class="citation" id="ev-1-1" open>' in evidence  # the newest answer's first citation is open
     # an edit newsrag made to a verified sentence is on it too, in the page and in the export
     edited = make_answer()

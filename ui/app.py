@@ -88,7 +88,10 @@ a.cite-ref { font-size: .75em; font-weight: 600; text-decoration: none; margin-l
 #nr-evidence .article-text { white-space: pre-wrap; max-height: 40vh; overflow-y: auto; font-size: .88em;
                              padding: .4rem; background: var(--background-fill-secondary); border-radius: .4rem; }
 #nr-evidence .full-article > summary { cursor: pointer; font-size: .85em; }
-#nr-evidence .unverified-list, #nr-evidence .rejected { font-size: .85em; color: #a93226; }
+#nr-evidence .rejected, #nr-evidence .check-list li.unverified { font-size: .85em; color: #a93226; }
+#nr-evidence .check-list { font-size: .85em; }
+#nr-evidence .check-list ol { margin: .2rem 0 .4rem 1.2rem; padding: 0; }
+#nr-evidence .check-list li.weak { color: #8a6d00; }
 #nr-evidence .refused-note { font-size: .9em; }
 #nr-status { font-size: .9em; }
 """

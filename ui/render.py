@@ -122,10 +122,7 @@ def render_sentences(answer: Answer, turn: int) -> str:
         body = text.rstrip(".!?…") if marks else text  # markers go before the final punctuation, as in the answer text
         tail = text[len(body):]
         if s.supported:
-            check = s.model_check
-            how = "verified" + (f"; the model check gave {check:.2f} that the quote states it" if check is not None else "")
-            if s.reason:  # an edit newsrag made: a moved citation, a removed "unnamed"
-                how += f"; {s.reason}"
+            how = check_text(s)
             if s.weak:
                 parts.append(f'<span class="sent verified weak" title="{esc("weak: " + how + "; read the quote")}">'
                              f'{esc(body)}{marks}{esc(tail)}<span class="badge badge-weak">weak</span></span>')
@@ -138,6 +135,25 @@ def render_sentences(answer: Answer, turn: int) -> str:
                 f'</span>{marks}{esc(tail)}<span class="badge badge-unverified">unverified</span></span>'
             )
     return " ".join(parts)
+
+
+def check_text(s: AnswerSentence) -> str:
+    """How a sentence's check came out, in words: on hover over the sentence and in the evidence panel's list."""
+    if not s.supported:
+        return f"unverified: {s.reason or 'not supported by the cited passage'}"
+    check = s.model_check
+    how = "verified" + (f"; the model check gave {check:.2f} that the quote states it" if check is not None else "")
+    if s.reason:  # an edit newsrag made: a moved citation, a removed "unnamed"
+        how += f"; {s.reason}"
+    return how
+
+
+def _check_line(s: AnswerSentence, turn: int) -> str:
+    kind = "unverified" if not s.supported else "weak" if s.weak else "verified"
+    how = check_text(s)
+    if s.weak:
+        how = f"weak: {how}; read the quote"
+    return (f'<li class="{kind}">“{esc(s.text)}” {cite_marks(s.citations, turn)} — {esc(how)}</li>')
 
 
 def _draft_line(s: AnswerSentence, turn: int) -> str:
@@ -253,11 +269,10 @@ def render_evidence(turns: Sequence[ChatTurn], article_text: ArticleText) -> str
                              + "".join(_draft_line(s, turn) for s in draft) + "</ul></div>")
             inner += [render_citation(c, turn, article_text, kind="cl") for c in answer.closest]
         else:
-            unverified = [s for s in answer.sentences if not s.supported]
-            if unverified:
-                inner.append('<div class="unverified-list"><p>Unverified sentences:</p><ul>'
-                             + "".join(f'<li>“{esc(s.text)}” — {esc(s.reason)}</li>' for s in unverified)
-                             + "</ul></div>")
+            # every sentence's check in words, so that an analyst reads the model check's figure without hovering
+            if answer.sentences:
+                inner.append('<div class="check-list"><p>How each sentence was checked:</p><ol>'
+                             + "".join(_check_line(s, turn) for s in answer.sentences) + "</ol></div>")
             inner += [render_citation(c, turn, article_text, open_=newest and c.n == 1,
                                       label=OTHER_FIGURE_LABEL if c.other_figure else "")
                       for c in answer.citations]
