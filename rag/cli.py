@@ -64,6 +64,8 @@ def ingest(
             out.print(f"  [yellow]failed[/yellow] {escape(failure.path)}: {escape(failure.reason)}")
         for copy in report.duplicates:
             out.print(f"  duplicate {escape(copy.path)}: {escape(copy.reason)}")
+        for copy in report.near_copies:
+            out.print(f"  [yellow]near copy[/yellow] {escape(copy.path)}: {escape(copy.reason)}")
         for move in report.moved:
             out.print(f"  moved {escape(move.id)}: same text, now read from {escape(move.path)} "
                       f"(was {escape(move.old_path)})")

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     # splitting
     passage_max_chars: int = 700
+    # an article that shares this share of its sentences (of the shorter of the two articles) with an article under
+    # another id is reported as a near copy (an earlier or later version saved under another name); it still goes in
+    near_copy_share: float = Field(0.6, gt=0, le=1)
 
     # retrieval and evidence
     top_k: int = 5

@@ -41,6 +41,52 @@ def layout_hash(content_digest: str, passages: Sequence[Passage]) -> str:
     return h.hexdigest()
 
 
+def sentence_prints(text: str, sentences: Iterable[tuple[int, int]]) -> frozenset[str]:
+    """An article's own sentences, normalised; short ones ("Ja.", a dateline) are common to unrelated articles."""
+    prints = set()
+    for start, end in sentences:
+        sentence = " ".join(text[start:end].lower().split())
+        if len(sentence) >= 40:
+            prints.add(hashlib.sha1(sentence.encode("utf-8")).hexdigest()[:16])
+    return frozenset(prints)
+
+
+class NearCopies:
+    """Finds a stored article that shares most sentences with a new one under another id: "hafen-final.txt" next to
+    "hafen.txt" would otherwise give the old figure and the new one side by side, without a word."""
+
+    def __init__(self, index: NewsIndex, share: float) -> None:
+        self.share = share
+        self.prints: dict[str, frozenset[str]] = {}
+        self.by_print: dict[str, set[str]] = {}
+        self.paths: dict[str, str] = {}
+        for info in index.articles.values():
+            spans = (s for pid in info.passage_ids if pid in index.manifest.passages
+                     for s in index.manifest.passages[pid].sentences)
+            self.add(info.id, info.path, sentence_prints(info.text, spans))
+
+    def add(self, article_id: str, path: str, prints: frozenset[str]) -> None:
+        for p in self.prints.get(article_id, ()):
+            self.by_print.get(p, set()).discard(article_id)
+        self.prints[article_id], self.paths[article_id] = prints, path
+        for p in prints:
+            self.by_print.setdefault(p, set()).add(article_id)
+
+    def of(self, article_id: str, prints: frozenset[str]) -> str:
+        """'shares 5 of its 6 sentences with article …', or '' when no article under another id comes that close."""
+        shared: dict[str, int] = {}
+        for p in prints:
+            for other in self.by_print.get(p, ()):
+                if other != article_id:
+                    shared[other] = shared.get(other, 0) + 1
+        best = max(shared, key=lambda other: (shared[other], other), default="")
+        if not best or shared[best] < 2 or shared[best] < self.share * min(len(prints), len(self.prints[best])):
+            return ""
+        where = f" ({self.paths[best]})" if self.paths.get(best) else ""
+        return (f"shares {shared[best]} of its {len(prints)} sentences with article '{best}'{where}; both are in. "
+                f"If one replaces the other, remove the old one (newsrag remove ID)")
+
+
 def prepare(article: Article, settings: Settings) -> tuple[Article, list[Passage]]:
     article = clean_article(article)
     article = replace(article, content_hash=content_hash(article))
@@ -65,6 +111,7 @@ def ingest(
                                                          "ingest its file again"))
         seen: dict[str, str] = {}
         by_content = {info.content_hash: info.id for info in index.articles.values()}
+        near_copies: NearCopies | None = None
         batch: list[tuple[Article, list[Passage], bool]] = []
         batch_passages = 0
         bar = None
@@ -101,6 +148,13 @@ def ingest(
                     f"'{article.id}' first to replace that article")))
                 continue
             by_content[article.content_hash] = article.id
+            if existing is None or existing.passage_ids != [p.id for p in passages]:
+                prints = sentence_prints(article.text, ((s.start, s.end) for p in passages for s in p.sentences))
+                if near_copies is None:  # built only when something is added or changed
+                    near_copies = NearCopies(index, settings.near_copy_share)
+                if note := near_copies.of(article.id, prints):
+                    report.near_copies.append(FileFailure(item.path, note))
+                near_copies.add(article.id, article.path, prints)
             if existing is not None and existing.passage_ids == [p.id for p in passages]:
                 if existing.path != article.path:  # the file moved (the old one is gone): same text, new place
                     index.articles[article.id] = replace(existing, path=article.path)

@@ -79,6 +79,8 @@ class IngestReport:
     duplicates: list[FileFailure] = field(default_factory=list)
     other_files: list[str] = field(default_factory=list)  # in the folders given, of a type ingest does not read
     moved: list[MovedArticle] = field(default_factory=list)  # also listed as unchanged
+    # added or updated, but most of its sentences are another article's (a version saved under another name): said
+    near_copies: list[FileFailure] = field(default_factory=list)
     passages_embedded: int = 0
     seconds: float = 0.0
 

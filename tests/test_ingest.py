@@ -190,6 +190,26 @@ def test_a_copy_under_another_name_is_left_out_and_said(tmp_path, settings):
     assert set(NewsIndex(settings).articles) == {"bruecke", "hafen"}
 
 
+def test_a_changed_copy_under_another_name_goes_in_and_is_reported_as_a_near_copy(tmp_path, settings):
+    """"hafen-final.txt" next to "hafen.txt" went in without a word, and the two versions' figures stood side by
+    side in answers."""
+    docs = tmp_path / "docs"
+    write(docs / "hafen.txt", ARTICLE_A)
+    bruecke = ARTICLE_B + " Die Sperrung dauert nach Angaben der Stadt mindestens drei Wochen."
+    write(docs / "bruecke.txt", bruecke)
+    assert ingest([docs], settings).near_copies == []
+    write(tmp_path / "later" / "hafen-final.txt", ARTICLE_A.replace("zwölf", "dreizehn"))
+    report = ingest([tmp_path / "later"], settings)
+    assert report.added == ["hafen-final"]  # it goes in: which version is right is the newsroom's call
+    assert [(Path(n.path).name, n.reason) for n in report.near_copies] == [(
+        "hafen-final.txt", f"shares 2 of its 3 sentences with article 'hafen' ({docs / 'hafen.txt'}); both are in. "
+                           "If one replaces the other, remove the old one (newsrag remove ID)")]
+    # an edit of the same article (its two long sentences kept) is an update, not a copy of itself
+    write(docs / "bruecke.txt", bruecke + " Umleitungen sind ausgeschildert, teilte die Polizei am Abend mit.")
+    edited = ingest([docs / "bruecke.txt"], settings)
+    assert edited.updated == ["bruecke"] and edited.near_copies == []
+
+
 def test_broken_json_says_where_in_plain_words(tmp_path):
     from rag.load import load_paths
 

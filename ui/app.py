@@ -348,6 +348,7 @@ class ChatPage:
         lines += [f"- unchanged `{a}`" for a in report.unchanged]
         lines += [f"- failed {Path(f.path).name}: {f.reason}" for f in report.failed]
         lines += [f"- duplicate {Path(f.path).name}: {f.reason}" for f in report.duplicates]
+        lines += [f"- near copy {Path(f.path).name}: {f.reason}" for f in report.near_copies]
         lines += [f"- moved `{m.id}`: same text, its file was {m.old_path}" for m in report.moved]
         lines += [f"- skipped {s}" for s in skipped]
         return ("\n".join(lines), *self.library_updates(), None)
