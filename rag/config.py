@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     auth_password: str | None = None
     upload_dir: Path | None = None
     max_upload_mb: int = 20
+    # the server log has one line per question (its length, the outcome, the time), never its text unless this is
+    # set: what a journalist asks about can be a story before it is published
+    log_questions: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -189,6 +189,22 @@ def test_exports_carry_citations_quotes_and_metadata():
                                                                             lambda article_id: ARTICLE)
 
 
+def test_the_server_log_has_a_line_per_question_without_its_text_and_no_traceback_for_input_errors(caplog, settings):
+    from ui.app import log_answer, user_error
+
+    caplog.set_level("INFO", logger="newsrag.page")
+    log_answer(settings, "page", "Wer traf Choe Son Hui in Pjöngjang?", make_answer(), 2)
+    log_answer(settings, "api", "Wie hoch?", make_answer(refused=True, refusal_kind="no_answer", sentences=[]), 1)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["page question (turn 2, 35 characters): answered, 1 of 2 sentences verified, 1 citation in 1.0 s",
+                     "api question (turn 1, 9 characters): refused (no_answer) in 1.0 s"]
+    assert "Pjöngjang" not in caplog.text  # a question can be a story before it is published
+    log_answer(settings.model_copy(update={"log_questions": True}), "page", "Wie hoch?", make_answer(), 1)
+    assert "'Wie hoch?'" in caplog.records[-1].getMessage()
+    error = user_error("Filters: date from must look like 2025-05-20, not '01.01.2030'")
+    assert error.print_exception is False and caplog.records[-1].getMessage().startswith("refused input: Filters")
+
+
 def test_exported_transcripts_leave_no_file_behind(tmp_path):
     page = ChatPage(Settings(index_dir=tmp_path / "index"), assistant=None)
     md, js = page.exports([ChatTurn("Wer?", make_answer())])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import shutil
 import signal
@@ -29,9 +30,31 @@ from rag.answer import Assistant, QuestionTooLong, check_question_length  # noqa
 from rag.load import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES  # noqa: E402
 from rag.retrieve import Filters  # noqa: E402
 from rag.store import IndexBusyError  # noqa: E402
+from rag.types import Answer  # noqa: E402
 
 from . import render  # noqa: E402
 from .render import ChatTurn  # noqa: E402
+
+# what the page did, for whoever runs the server: questions (by length unless NEWSRAG_LOG_QUESTIONS), uploads, removals
+log = logging.getLogger("newsrag.page")
+
+
+def user_error(message: str) -> gr.Error:
+    """An error toast for the reader's own input (a bad date, a pasted brief): said on the page and logged as one
+    line, without the traceback Gradio prints for a fault of the server."""
+    log.info("refused input: %s", message)
+    return gr.Error(message, print_exception=False)
+
+
+def log_answer(settings: Settings, where: str, question: str, answer: Answer, turn: int) -> None:
+    if answer.refused:
+        outcome = f"refused ({answer.refusal_kind or 'not_found'})"
+    else:
+        verified, cited = sum(s.supported for s in answer.sentences), len(answer.citations)
+        outcome = (f"answered, {verified} of {len(answer.sentences)} sentences verified, {cited} "
+                   f"citation{'s' if cited != 1 else ''}")
+    asked = repr(question) if settings.log_questions else f"{len(question)} characters"
+    log.info("%s question (turn %d, %s): %s in %.1f s", where, turn, asked, outcome, answer.timings.get("total", 0.0))
 
 LIBRARY_COLUMNS = ["id", "title", "source", "author", "date", "language", "passages"]
 
@@ -234,7 +257,7 @@ class ChatPage:
             check_question_length(question, self.settings)  # before the turn is added: the text stays in the box
             filters = parse_filters(sources, languages, date_from, date_to)
         except ValueError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise user_error(str(exc)) from exc
         history = self.history(turns)
         entry = ChatTurn(question, status="Waiting for the model…")
         turns.append(entry)
@@ -259,8 +282,10 @@ class ChatPage:
         except Exception as exc:  # the page must survive a broken backend; say what happened
             entry.error = f"The question could not be answered: {exc}"
             entry.status = "failed"
+            log.exception("question failed")
         if entry.answer is not None:
             entry.draft = entry.status = ""
+            log_answer(self.settings, "page", question, entry.answer, len(turns))
         chat_html, evidence_html = self.views(turns)
         yield chat_html, evidence_html, turns, "", *self.exports(turns)
 
@@ -283,13 +308,14 @@ class ChatPage:
             filters = parse_filters(raw.get("sources"), raw.get("languages"), raw.get("date_from"),
                                     raw.get("date_to"))
         except (ValueError, TypeError, AttributeError) as exc:
-            raise gr.Error(f"bad request: {exc}") from exc
+            raise user_error(f"bad request: {exc}") from exc
         if not (question or "").strip():
-            raise gr.Error("empty question")
+            raise user_error("empty question")
         try:
             answer = self.assistant.ask(question, history, None if filters.is_empty() else filters)
         except QuestionTooLong as exc:
-            raise gr.Error(str(exc)) from exc
+            raise user_error(str(exc)) from exc
+        log_answer(self.settings, "api", question, answer, len(history) + 1)
         return answer.to_dict()
 
     # --- library
@@ -351,6 +377,9 @@ class ChatPage:
         lines += [f"- near copy {Path(f.path).name}: {f.reason}" for f in report.near_copies]
         lines += [f"- moved `{m.id}`: same text, its file was {m.old_path}" for m in report.moved]
         lines += [f"- skipped {s}" for s in skipped]
+        log.info("upload of %d file(s): added %d, updated %d, unchanged %d, failed %d, duplicates %d, skipped %d",
+                 len(copied), len(report.added), len(report.updated), len(report.unchanged), len(report.failed),
+                 len(report.duplicates), len(skipped))
         return ("\n".join(lines), *self.library_updates(), None)
 
     def remove_articles(self, ids: list[str] | None):
@@ -371,6 +400,7 @@ class ChatPage:
             if path.name and path.resolve().parent == uploads and path.is_file():
                 path.unlink()
         self.assistant.index.reload_if_changed()
+        log.info("removed %d article(s): %s", len(removed), ", ".join(removed) or "-")
         msg = f"Removed {len(removed)}: {', '.join(removed) or '—'}"
         if unknown:
             msg += f"; not in the index: {', '.join(unknown)}"
@@ -502,6 +532,11 @@ def launch_options(settings: Settings) -> dict[str, Any]:
 def launch(settings: Settings) -> None:
     """Start the page and block (newsrag serve)."""
     set_offline_environment()
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s newsrag: %(message)s", "%Y-%m-%d %H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
     options = launch_options(settings)
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.auth_user:
         print(f"warning: serving on {settings.host} without a login; set NEWSRAG_AUTH_USER and "
