@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .claims import (CALENDAR_NOUNS, YES, asks_yes_or_no, casualty_counts, figures, missing_amount, numbers_in,
-                     other_outcome, unbacked_cause)
+                     other_count, other_outcome, unbacked_cause)
 from .config import Settings
 from .embed import Embedder
 from .language import FUNCTION_WORDS, NEGATION, STOPWORDS, content_words, detect_language, fold, words
@@ -333,6 +333,11 @@ class CitationChecker:
             said = f"says {figure} was" if figure.startswith("the ") else f"counts {figure}"  # an age names one person
             return SentenceCheck(False, support, f"passage [{evidence.n}] {said} {stated}, not {claimed}", span,
                                  other_figure=True)
+        recounted = other_count(claim, evidence.passage.text)
+        if recounted:
+            claimed_figure, outcome, stated_figure = recounted
+            return SentenceCheck(False, support, f"passage [{evidence.n}] gives {stated_figure} {outcome}, not "
+                                                 f"{claimed_figure}", span, other_figure=True)
         cause = unbacked_cause(claim, evidence.passage.text)
         if cause:
             return SentenceCheck(False, support, f"passage [{evidence.n}] {cause}", span)

@@ -359,6 +359,28 @@ def other_outcome(claim: str, passage_text: str) -> tuple[str, str, str] | None:
     return None
 
 
+def other_count(claim: str, passage_text: str) -> tuple[str, str, str] | None:
+    """Another total for the same outcome: "Four people died" where the passage says "drei Menschen ums Leben
+    gekommen". The number check alone passes it when the claim's number stands elsewhere in the passage ("vier davon
+    schwer" among the injured). Not when any of the claim's figures for that outcome is one of the passage's ("Two of
+    the three dead were children"), nor when the claim's number is a part of a count there ("vier davon"), which a
+    claim may rightly name. Returns the claim's figure, the outcome and the passage's figure."""
+    in_passage = [(f, o) for f, o, age in casualty_counts(passage_text, totals_only=True) if o and not age]
+    parts = set()  # (value, outcome) of "vier davon" in "Zwölf … wurden verletzt, vier davon schwer"
+    for sentence in split_sentences(passage_text):
+        text = passage_text[sentence.start:sentence.end]
+        parts |= {(f.value, _outcome_near(text, f.start)) for f in figures(text)
+                  if _PARTITIVE.match(text, f.start + len(f.written))}
+    claimed = [(f, o) for f, o, age in casualty_counts(claim, totals_only=True) if o and not age]
+    for figure, outcome in claimed:
+        said = {f.value for f, o in claimed if o == outcome}
+        stated = [f for f, o in in_passage if o == outcome]
+        if stated and said.isdisjoint(f.value for f in stated) and (figure.value, outcome) not in parts:
+            written = figure.written.lower() if figure.written[0].isalpha() else figure.written
+            return written, outcome, stated[-1].written.lower() if stated[-1].written[0].isalpha() else stated[-1].written
+    return None
+
+
 # a claim that gives a cause or reason needs a source that gives one: two true facts joined by an invented "because"
 # ("… korrigiert, da der Betreiber den Betrieb fortsetzt") are not what the article says. Matched on folded text.
 CLAIMED_CAUSE = re.compile(

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from rag.differs import differing_reports
-from rag.claims import figures, other_outcome
+from rag.claims import figures, other_count, other_outcome
 from rag.ingest import ingest
 from tests.fake_ollama import FakeOllama
 from tests.test_ollama import ask_through
@@ -321,3 +321,56 @@ def test_a_draft_without_the_figure_the_question_asks_for_is_held_back(three_fir
     assert answer.refused and answer.refusal_kind == "no_answer"
     assert answer.refusal_reason.startswith("the question asks for a figure and the model's draft gives none")
     assert not answer.sentences[0].supported
+
+
+TALHEIM_BOTE = """Busunglück bei Talheim: Drei Tote
+Talheim, 12. Februar 2025 – Bei einem Busunglück auf der B 27 bei Talheim sind am Dienstagmorgen drei Menschen ums Leben gekommen. Zwölf weitere Fahrgäste wurden verletzt, vier davon schwer.
+Der Linienbus war auf glatter Fahrbahn von der Straße abgekommen.
+"""
+KREISANZEIGER = """Vier Tote bei Busunglück
+Talheim, 12. Februar 2025. Bei dem Busunglück auf der B 27 bei Talheim sind nach Angaben der Polizei vier Menschen gestorben. Neun Fahrgäste wurden verletzt.
+"""
+
+
+@pytest.mark.parametrize("claim, passage, expected", [
+    # the number stands in the passage, for something else: the passage's own count of the dead is three
+    ("Four people died in the bus accident.", TALHEIM_BOTE, ("four", "dead", "drei")),
+    ("Bei dem Unglück starben vier Menschen.", TALHEIM_BOTE, ("vier", "dead", "drei")),
+    ("Three people died.", TALHEIM_BOTE, None),
+    ("Twelve people were injured, four of them seriously.", TALHEIM_BOTE, None),
+    ("Four people were seriously injured.", TALHEIM_BOTE, None),  # "vier davon schwer": a part the claim may name
+    ("Two of the three dead were children.", "Drei Menschen starben, darunter zwei Kinder.", None),
+    ("Four people died.", "Zunächst war von drei Toten die Rede, inzwischen starben vier Menschen.", None),
+    ("Four people died.", "Der Bus hatte vier Achsen.", None),  # the passage counts no dead
+])
+def test_a_claim_that_gives_another_total_for_the_same_outcome_is_caught(claim, passage, expected):
+    assert other_count(claim, passage) == expected
+
+
+def test_a_cited_report_that_gives_another_death_toll_is_no_source_of_the_sentence(settings, tmp_path):
+    """Found by a new-user trial: "Four people died … [1][2]" was verified at 0.90 while [2] says three died; the
+    number check passed [2] because its "vier davon schwer" (the badly injured) holds a four."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "talheimer-bote.txt").write_text(TALHEIM_BOTE, encoding="utf-8")
+    (folder / "kreisanzeiger.txt").write_text(KREISANZEIGER, encoding="utf-8")
+    ingest([folder], settings)
+
+    def reply(messages):
+        user = messages[-1]["content"]
+        if messages[0]["content"].startswith("You decide whether evidence sentences") or user.startswith("Article:"):
+            return "YES"
+        four = re.search(r"^\[(\d+)\][^\n]*vier Menschen gestorben", user, flags=re.MULTILINE)
+        three = re.search(r"^\[(\d+)\][^\n]*drei Menschen ums Leben", user, flags=re.MULTILINE)
+        if not (four and three):
+            return "NOT_IN_ARTICLES"
+        return f"Four people died in the bus accident near Talheim [{four.group(1)}][{three.group(1)}]."
+
+    answer = ask_through(FakeOllama(reply=reply), settings, "How many people died in the bus accident near Talheim?")
+    assert not answer.refused, answer.refusal_reason
+    (sentence,) = answer.sentences
+    assert sentence.supported and "it gives another figure" in sentence.reason
+    by_n = {c.n: c for c in answer.citations}
+    assert [by_n[n].article_id for n in sentence.citations] == ["kreisanzeiger"]
+    assert [by_n[n].article_id for n in sentence.differs] == ["talheimer-bote"]  # listed as the other figure
+    assert "drei Menschen ums Leben gekommen" in by_n[sentence.differs[0]].quote
