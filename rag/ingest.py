@@ -104,8 +104,8 @@ def ingest(
     paths = list(paths)
     items = list(load_paths(paths))
     report.other_files = other_files(paths)
-    with write_lock(settings.index_dir):
-        index = NewsIndex(settings, embedder.name)
+    # closed at the end: a Chroma client left open here would keep this process's page from reading the new vectors
+    with write_lock(settings.index_dir), NewsIndex(settings, embedder.name) as index:
         for article_id in index.repair():
             report.failed.append(FileFailure(article_id, "was incomplete after an interrupted run and was removed; "
                                                          "ingest its file again"))
@@ -211,8 +211,7 @@ def _store_batch(index: NewsIndex, batch: Sequence[tuple[Article, list[Passage],
 def remove(article_ids: Sequence[str], settings: Settings) -> tuple[list[str], list[str]]:
     """Returns (removed, unknown)."""
     removed, unknown, stale = [], [], []
-    with write_lock(settings.index_dir):
-        index = NewsIndex(settings)
+    with write_lock(settings.index_dir), NewsIndex(settings) as index:
         for article_id in article_ids:
             ids = index.remove_article(article_id)
             (removed if ids else unknown).append(article_id)

@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -131,10 +132,17 @@ class VectorStore:
 
     def __init__(self, settings: Settings) -> None:
         set_offline_environment()
+        self.settings = settings
+        # the page answers and lists the library in different threads; reopen() must not close a query's client
+        self._lock = threading.RLock()
+        self._open()
+
+    def _open(self) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
+        settings = self.settings
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if settings.chroma_host:
             self.client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
@@ -147,6 +155,18 @@ class VectorStore:
             settings.collection, metadata={"hnsw:space": "cosine"}
         )
         self.store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def reopen(self) -> None:
+        """A local Chroma keeps its vector index in memory: after another process's ingest it returned ids that are
+        gone ("Error finding id") until a restart. Reopening reads what is on disk now (once no other client of this
+        process holds the same path open: ingest and remove close theirs)."""
+        with self._lock:
+            self.client.close()
+            self._open()
+
+    def close(self) -> None:
+        with self._lock:
+            self.client.close()
 
     def add(self, passages: Sequence[Passage], vectors: np.ndarray, articles: dict[str, ArticleInfo]) -> None:
         from llama_index.core.schema import TextNode
@@ -166,31 +186,37 @@ class VectorStore:
             )
         # ChromaVectorStore.add calls collection.add, which silently ignores existing ids: ids are new by design
         # (content hash in the id), and orphans from a crash are deleted before any write.
-        for i in range(0, len(nodes), 2000):
-            self.store.add(nodes[i:i + 2000])
+        with self._lock:
+            for i in range(0, len(nodes), 2000):
+                self.store.add(nodes[i:i + 2000])
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
-        for i in range(0, len(ids), 5000):
-            self.collection.delete(ids=ids[i:i + 5000])
+        with self._lock:
+            for i in range(0, len(ids), 5000):
+                self.collection.delete(ids=ids[i:i + 5000])
 
     def all_ids(self) -> set[str]:
-        return set(self.collection.get(include=[])["ids"])
+        with self._lock:
+            return set(self.collection.get(include=[])["ids"])
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(passage id, cosine similarity), best first."""
-        count = self.collection.count()
-        if count == 0:
-            return []
-        result = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(k, count), where=where or None, include=["distances"]
-        )
+        with self._lock:
+            count = self.collection.count()
+            if count == 0:
+                return []
+            result = self.collection.query(
+                query_embeddings=[vector.tolist()], n_results=min(k, count), where=where or None,
+                include=["distances"]
+            )
         return [(pid, 1.0 - float(d)) for pid, d in zip(result["ids"][0], result["distances"][0])]
 
     def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}
-        result = self.collection.get(ids=list(ids), include=["embeddings"])
+        with self._lock:
+            result = self.collection.get(ids=list(ids), include=["embeddings"])
         return {pid: np.asarray(vec, dtype=np.float32) for pid, vec in zip(result["ids"], result["embeddings"])}
 
 
@@ -227,6 +253,8 @@ class NewsIndex:
         fresh = Manifest(self.manifest.path)
         if fresh.stamp != self.manifest.stamp:
             self.manifest = fresh
+            if not self.settings.chroma_host:
+                self.vectors.reopen()
             if not self.lexical.load(fresh.stamp):
                 self.lexical.build(self._tokens(), fresh.stamp)
 
@@ -275,6 +303,15 @@ class NewsIndex:
 
     def remove_article(self, article_id: str) -> list[str]:
         return self._forget(article_id)
+
+    def close(self) -> None:
+        self.vectors.close()
+
+    def __enter__(self) -> "NewsIndex":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def commit(self, embedder_name: str | None = None, delete_after: Sequence[str] = ()) -> None:
         if embedder_name:

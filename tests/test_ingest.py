@@ -507,3 +507,29 @@ def test_interrupted_run_leaves_a_consistent_index(tmp_path, settings):
     index = NewsIndex(settings)
     assert index.vectors.all_ids() == set(index.manifest.passages)
     assert set(index.articles) == {"a", "b"}
+
+
+def _ingest_elsewhere(paths, settings):
+    ingest(paths, settings)
+
+
+def test_an_open_index_reads_another_processs_ingest(tmp_path, settings):
+    """The page stays up while a cron job or the CLI ingests. Chroma keeps its vector index in memory, so after the
+    other process replaced an article's passages the page's queries failed with "Error finding id" until a restart."""
+    from rag.retrieve import Retriever
+
+    docs = tmp_path / "docs"
+    hafen = write(docs / "hafen.txt", ARTICLE_A)
+    ingest([docs], settings)
+    embedder = get_embedder(settings)
+    index = NewsIndex(settings, embedder.name)
+    retriever = Retriever(index, embedder, settings)
+    assert [h.article.id for h in retriever.retrieve("Was kostete der Hafen?", k=3)] == ["hafen"]
+    write(hafen, ARTICLE_A.replace("zwölf", "dreizehn"))
+    worker = multiprocessing.get_context("spawn").Process(target=_ingest_elsewhere, args=([docs], settings))
+    worker.start()
+    worker.join(300)
+    assert worker.exitcode == 0
+    index.reload_if_changed()
+    (hit,) = retriever.retrieve("Was kostete der Hafen?", k=3)
+    assert "dreizehn" in hit.passage.text and hit.passage.id in index.vectors.all_ids()
