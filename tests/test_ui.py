@@ -213,6 +213,11 @@ def test_exported_transcripts_leave_no_file_behind(tmp_path):
     assert {md["value"], js["value"]} == {str(f) for f in files}
     page.remove_exports()  # runs when the page object goes, and at interpreter exit
     assert not page.export_dir.exists()
+    # Gradio's served copies go to a folder only this user can read, not the shared /tmp/gradio
+    import gradio as gr
+
+    cache = Path(gr.utils.get_upload_folder())
+    assert cache.name.startswith("newsrag-gradio-") and cache.stat().st_mode & 0o077 == 0
 
 
 def test_parse_history_and_filters():

@@ -6,9 +6,11 @@ launch_options(settings) on a free port.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
+import os
 import re
 import shutil
 import signal
@@ -23,6 +25,20 @@ from typing import Any
 from rag.config import Settings, set_offline_environment
 
 set_offline_environment()  # before gradio is imported: analytics off
+
+
+def _private_gradio_cache() -> None:
+    """Gradio copies every file it serves (the exports, which hold the questions; uploads) into /tmp/gradio, readable
+    by every user of the machine. A folder of this process's own (mode 700, removed at exit) keeps them private.
+    Set before gradio is imported: some of its modules read the variable once."""
+    if os.environ.get("GRADIO_TEMP_DIR"):
+        return  # the admin chose a place
+    folder = tempfile.mkdtemp(prefix="newsrag-gradio-")
+    os.environ["GRADIO_TEMP_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
+_private_gradio_cache()
 
 import gradio as gr  # noqa: E402
 
