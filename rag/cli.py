@@ -120,8 +120,9 @@ def articles(index: Optional[Path] = IndexOption,
     width = max((len(a.id) for a in rows), default=0)
     for a in rows:
         source = f"{a.source}: " if a.source else ""
+        byline = f" (by {a.author})" if a.author else ""
         out.print(f"{a.id:<{width}}  {a.published or 'undated':<10}  {a.language or '?':<2}  "
-                  f"{len(a.passage_ids):>3} passages  {source}{a.title}", highlight=False, markup=False)
+                  f"{len(a.passage_ids):>3} passages  {source}{a.title}{byline}", highlight=False, markup=False)
     out.print(f"{len(rows)} articles in {settings.index_dir}")
 
 

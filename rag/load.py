@@ -173,7 +173,11 @@ _DATELINE = re.compile(
 
 def dateline_date(body: str) -> str:
     """The date of a dateline that opens the article text ("Lindenstadt, 2. April 2025."), as YYYY-MM-DD, or ''.
-    Only a date at the very start counts: a date further in is usually the event's, not the article's."""
+    Only a date at the very start counts: a date further in is usually the event's, not the article's. A byline
+    above it ("Von Max Muster") is passed over."""
+    first, _, rest = body.lstrip().partition("\n")
+    if rest and byline_author(first, lines=1):
+        body = rest
     match = _DATELINE.match(body)
     if not match:
         return ""

@@ -33,7 +33,8 @@ def test_ingest_articles_ask_remove(tmp_path):
     assert "embedder use-multilingual-v3; last changed 20" in status
     folder = tmp_path / "folder"  # a photo next to an article is named, and is no failure
     folder.mkdir()
-    (folder / "note.txt").write_text("Hafen\n\nDie Fähre fährt ab Mai täglich um acht Uhr.", encoding="utf-8")
+    (folder / "note.txt").write_text("Hafen\nVon Ute Kranz\n\nDie Fähre fährt ab Mai täglich um acht Uhr.",
+                                     encoding="utf-8")
     (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff")
     (folder / "bote.rss").write_text(  # a feed item without text is reported by its place in the feed
         "<rss><channel><title>Bote</title><item><title>Fähre</title><description>Die Fähre nach Bregenz fährt wieder."
@@ -43,6 +44,8 @@ def test_ingest_articles_ask_remove(tmp_path):
     assert f"failed {folder / 'bote.rss'}[item 2]: no text (the item has a title only)" in with_photo.stdout
     assert "not read: 1 other file in the folders (.jpg 1;" in with_photo.stdout
     assert run(["ingest", str(broken)], index).returncode == 2
+    assert any(line.split()[0] == "note" and line.endswith("Hafen (by Ute Kranz)")
+               for line in run(["articles"], tmp_path / "index2").stdout.splitlines())
 
     plain = run(["articles"], index).stdout.splitlines()  # piped: one line per article, the id whole and first
     assert plain[0].split()[0] == "russland-nordkorea-strategische-partnerschaft" and "4 passages" in plain[0]

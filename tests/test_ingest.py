@@ -250,6 +250,9 @@ def test_a_text_file_takes_its_date_from_the_dateline_that_opens_it(tmp_path):
     write(tmp_path / "brand.txt", "Großbrand im Hafen\nLindenstadt, 14. März 2025. Bei einem Großbrand wurden zwölf "
                                   "Menschen verletzt.")
     write(tmp_path / "fire.md", "# Harbour fire\n\nLINDENSTADT, March 15, 2025 — Seventeen people were injured.")
+    # a byline between the title and the dateline (found by a new-user trial: such articles stayed undated)
+    write(tmp_path / "bruecke.txt", "Sanierung wird teurer\nVon Max Muster\nLindenstadt, 18. März 2025. Die Sanierung "
+                                    "der Hafenbrücke kostet 5,1 Millionen Euro.")
     # a date inside the first sentence is the event's, not the article's
     write(tmp_path / "event.txt", "Hafenfest\nAm 3. Mai 2024 feierte die Stadt ihr Hafenfest.")
     # so does a feed item or a JSON record that has no date of its own
@@ -262,6 +265,7 @@ def test_a_text_file_takes_its_date_from_the_dateline_that_opens_it(tmp_path):
     assert articles["r1"].published == "2025-06-04"
     assert articles["brand"].published == "2025-03-14"
     assert articles["fire"].published == "2025-03-15"
+    assert articles["bruecke"].published == "2025-03-18" and articles["bruecke"].author == "Max Muster"
     assert articles["event"].published == ""
 
 

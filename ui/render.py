@@ -329,7 +329,9 @@ def export_markdown(turns: Sequence[ChatTurn]) -> str:
             lines += [_export_sentence(s) for s in answer.sentences] + [""]
             sources = answer.citations
         for c in sources:
-            meta = ", ".join(x for x in (c.source, c.author and f"by {c.author}", c.published, c.language) if x)
+            # as the page shows them: a missing source or date is said, not left out
+            meta = ", ".join(x for x in (c.source or "unknown source", c.author and f"by {c.author}",
+                                         c.published or "undated", c.language) if x)
             label = f"*({OTHER_FIGURE_LABEL})* " if c.other_figure else ""
             lines.append(f"[{c.n}] {label}**{c.title}** ({meta}; id `{c.article_id}`{'; ' + c.url if c.url else ''})")
             lines += [f"> {c.quote.replace(chr(10), ' ')}", ""]
