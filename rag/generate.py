@@ -128,6 +128,11 @@ def condense_question(model: ChatModel, prompts_dir: Path, question: str, histor
     # a model that answers instead of rewriting produces something long or empty: keep the original then
     if not rewritten or len(rewritten) > 3 * len(question) + 120:
         return question
+    # nor a statement ("What did Helga Brandt say …?" became "Helga Brandt said that the bridge was maroden."), which
+    # is then checked as if it were asked, nor the question in another language (a German name got lost)
+    asked, said = detect_language(question), detect_language(rewritten)
+    if question.rstrip().endswith("?") and not rewritten.endswith("?") or asked and said and asked != said:
+        return question
     return rewritten
 
 

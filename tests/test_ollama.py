@@ -214,3 +214,25 @@ def test_a_follow_up_after_a_refusal_is_rewritten_from_the_question_not_the_refu
     assert "do not say" not in rewrite and "Keine Antwort" not in rewrite and "Assistant:" not in rewrite
     assert "Passagen" not in rewrite
     assert answer.standalone_question == "Who said that the US offered Ukraine a ceasefire?"
+
+
+@pytest.mark.parametrize("rewrite, kept", [
+    ("What did Helga Brandt say about the Hafenbrücke in Lindenstadt?", True),
+    # a statement is no question: it would be checked as if the reader had asked it
+    ("Helga Brandt said that the Hafenbrücke in Lindenstadt was maroden.", False),
+    # nor is the question in another language
+    ("Was sagte Helga Brandt über die Hafenbrücke in Lindenstadt?", False),
+])
+def test_a_follow_up_rewrite_that_is_a_statement_or_in_another_language_is_not_used(sample_settings, rewrite, kept):
+    """Found by a new-user trial: a question in a running chat came back as a statement and was refused."""
+    from rag.generate import condense_question
+
+    server = FakeOllama(reply=lambda messages: rewrite)
+    try:
+        s = sample_settings.with_overrides(llm_backend="ollama", ollama_host=server.url, ollama_model="fake-model")
+        question = "What did she say about the bridge?"
+        history = [("Who is the mayor of Lindenstadt?", "Helga Brandt is the mayor of Lindenstadt [1].")]
+        standalone = condense_question(get_chat_model(s), s.prompts_dir, question, history)
+    finally:
+        server.close()
+    assert standalone == (rewrite if kept else question)
