@@ -58,7 +58,7 @@ log = logging.getLogger("newsrag.page")
 def user_error(message: str) -> gr.Error:
     """An error toast for the reader's own input (a bad date, a pasted brief): said on the page and logged as one
     line, without the traceback Gradio prints for a fault of the server."""
-    log.info("refused input: %s", message)
+    log.info("refused input: %s", message if len(message) <= 300 else message[:300] + "…")  # it quotes what was typed
     return gr.Error(message, print_exception=False)
 
 
