@@ -458,7 +458,12 @@ def test_serve_stopped_by_sigterm_leaves_no_transcript_behind(sample_index_dir, 
     finally:
         if server.poll() is None:
             server.kill()
-    assert not [p for p in temp.rglob("newsrag-chat-*") if p.is_file()], server.stdout.read()
+    log = server.stdout.read()
+    assert not [p for p in temp.rglob("newsrag-chat-*") if p.is_file()], log
+    # the admin's log: what was served, and one line for the question, without its text
+    assert f"newsrag: index {index.resolve()}: 1 articles" in log, log
+    assert "newsrag: page question (turn 1, 28 characters): refused (not_found)" in log, log
+    assert "Eiffelturm" not in log
 
 
 def test_a_figure_another_article_gives_differently_is_shown_with_a_link_to_it():

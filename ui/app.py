@@ -561,10 +561,17 @@ def launch(settings: Settings) -> None:
     demo = build_app(settings, assistant)
     # load the models and cache the checks' worked examples while the first page loads, not on the first question
     def warm_up() -> None:
+        started = time.monotonic()
         try:
             assistant.warm_up()
+            log.info("models ready in %.0f s", time.monotonic() - started)
         except Exception as exc:  # e.g. Ollama down: the status line and the first answer say so
             print(f"newsrag: the answer model is not ready: {exc}")
+
+    articles = assistant.index.articles
+    log.info("index %s: %d articles, %d passages, embedder %s; answers by the %s backend", settings.index_dir.resolve(),
+             len(articles), sum(len(a.passage_ids) for a in articles.values()), assistant.embedder.name,
+             settings.llm_backend)
 
     threading.Thread(target=warm_up, daemon=True, name="newsrag-warmup").start()
     # Gradio's own banner suggests share=True, which newsrag never uses: say where the page is instead, once it is up
