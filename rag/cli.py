@@ -107,13 +107,17 @@ def articles(index: Optional[Path] = IndexOption,
     """List the indexed articles."""
     from .store import Manifest
 
+    from .ingest import NearCopies
+
     settings = load_settings(index_dir=index)
     manifest = Manifest(settings.index_dir / "manifest.json")
     rows = sorted(manifest.articles.values(), key=lambda a: (a.published, a.id), reverse=True)
+    copies = NearCopies(manifest, settings.near_copy_share).stored()  # versions saved under two names
     if as_json:
         out.print_json(json.dumps([
             {"id": a.id, "title": a.title, "source": a.source, "author": a.author, "published": a.published,
-             "language": a.language, "passages": len(a.passage_ids), "path": a.path} for a in rows],
+             "language": a.language, "passages": len(a.passage_ids), "path": a.path,
+             "near_copy_of": copies.get(a.id, "")} for a in rows],
             ensure_ascii=False))
         return
     # one line per article, id first and whole: it is what `remove` and `show` take, and a table at 80 columns cut it
@@ -121,8 +125,9 @@ def articles(index: Optional[Path] = IndexOption,
     for a in rows:
         source = f"{a.source}: " if a.source else ""
         byline = f" (by {a.author})" if a.author else ""
+        copy = f"  [near copy of {copies[a.id]}]" if a.id in copies else ""
         out.print(f"{a.id:<{width}}  {a.published or 'undated':<10}  {a.language or '?':<2}  "
-                  f"{len(a.passage_ids):>3} passages  {source}{a.title}{byline}", highlight=False, markup=False)
+                  f"{len(a.passage_ids):>3} passages  {source}{a.title}{byline}{copy}", highlight=False, markup=False)
     out.print(f"{len(rows)} articles in {settings.index_dir}")
 
 

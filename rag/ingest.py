@@ -14,7 +14,7 @@ from .embed import get_embedder
 from .lexical import tokenize
 from .load import RECORD_SUFFIXES, load_paths, other_files
 from .split import split_article
-from .store import NewsIndex, passage_id, write_lock
+from .store import Manifest, NewsIndex, passage_id, write_lock
 from .types import Article, ArticleInfo, FileFailure, IngestReport, MovedArticle, Passage
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -55,14 +55,13 @@ class NearCopies:
     """Finds a stored article that shares most sentences with a new one under another id: "hafen-final.txt" next to
     "hafen.txt" would otherwise give the old figure and the new one side by side, without a word."""
 
-    def __init__(self, index: NewsIndex, share: float) -> None:
+    def __init__(self, manifest: Manifest, share: float) -> None:
         self.share = share
         self.prints: dict[str, frozenset[str]] = {}
         self.by_print: dict[str, set[str]] = {}
         self.paths: dict[str, str] = {}
-        for info in index.articles.values():
-            spans = (s for pid in info.passage_ids if pid in index.manifest.passages
-                     for s in index.manifest.passages[pid].sentences)
+        for info in manifest.articles.values():
+            spans = (s for pid in info.passage_ids if pid in manifest.passages for s in manifest.passages[pid].sentences)
             self.add(info.id, info.path, sentence_prints(info.text, spans))
 
     def add(self, article_id: str, path: str, prints: frozenset[str]) -> None:
@@ -72,8 +71,8 @@ class NearCopies:
         for p in prints:
             self.by_print.setdefault(p, set()).add(article_id)
 
-    def of(self, article_id: str, prints: frozenset[str]) -> str:
-        """'shares 5 of its 6 sentences with article …', or '' when no article under another id comes that close."""
+    def closest(self, article_id: str, prints: frozenset[str]) -> tuple[str, int] | None:
+        """The article under another id that shares the most of these sentences, and how many, if that is a near copy."""
         shared: dict[str, int] = {}
         for p in prints:
             for other in self.by_print.get(p, ()):
@@ -81,10 +80,26 @@ class NearCopies:
                     shared[other] = shared.get(other, 0) + 1
         best = max(shared, key=lambda other: (shared[other], other), default="")
         if not best or shared[best] < 2 or shared[best] < self.share * min(len(prints), len(self.prints[best])):
+            return None
+        return best, shared[best]
+
+    def of(self, article_id: str, prints: frozenset[str]) -> str:
+        """'shares 5 of its 6 sentences with article …', or '' when no article under another id comes that close."""
+        found = self.closest(article_id, prints)
+        if found is None:
             return ""
+        best, shared = found
         where = f" ({self.paths[best]})" if self.paths.get(best) else ""
-        return (f"shares {shared[best]} of its {len(prints)} sentences with article '{best}'{where}; both are in. "
+        return (f"shares {shared} of its {len(prints)} sentences with article '{best}'{where}; both are in. "
                 f"If one replaces the other, remove the old one (newsrag remove ID)")
+
+    def stored(self) -> dict[str, str]:
+        """For each stored article that is a near copy of another, that other's id (for listings)."""
+        pairs = {}
+        for article_id, prints in self.prints.items():
+            if found := self.closest(article_id, prints):
+                pairs[article_id] = found[0]
+        return pairs
 
 
 def prepare(article: Article, settings: Settings) -> tuple[Article, list[Passage]]:
@@ -151,7 +166,7 @@ def ingest(
             if existing is None or existing.passage_ids != [p.id for p in passages]:
                 prints = sentence_prints(article.text, ((s.start, s.end) for p in passages for s in p.sentences))
                 if near_copies is None:  # built only when something is added or changed
-                    near_copies = NearCopies(index, settings.near_copy_share)
+                    near_copies = NearCopies(index.manifest, settings.near_copy_share)
                 if note := near_copies.of(article.id, prints):
                     report.near_copies.append(FileFailure(item.path, note))
                 near_copies.add(article.id, article.path, prints)

@@ -204,6 +204,11 @@ def test_a_changed_copy_under_another_name_goes_in_and_is_reported_as_a_near_cop
     assert [(Path(n.path).name, n.reason) for n in report.near_copies] == [(
         "hafen-final.txt", f"shares 2 of its 3 sentences with article 'hafen' ({docs / 'hafen.txt'}); both are in. "
                            "If one replaces the other, remove the old one (newsrag remove ID)")]
+    # and it stays known: listings mark both versions ("articles", the library)
+    from rag.ingest import NearCopies
+
+    assert NearCopies(NewsIndex(settings).manifest, settings.near_copy_share).stored() == {
+        "hafen": "hafen-final", "hafen-final": "hafen"}
     # an edit of the same article (its two long sentences kept) is an update, not a copy of itself
     write(docs / "bruecke.txt", bruecke + " Umleitungen sind ausgeschildert, teilte die Polizei am Abend mit.")
     edited = ingest([docs / "bruecke.txt"], settings)

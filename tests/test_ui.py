@@ -378,7 +378,9 @@ def test_uploads_that_nothing_came_from_are_not_kept(sample_index_dir, tmp_path)
     shutil.copytree(sample_index_dir, directory)
     settings = Settings(index_dir=directory, llm_backend="llamacpp", llamacpp_model="smollm2-135m")
     page = ChatPage(settings, Assistant(settings))
-    text = "Neue Seilbahn eröffnet\n\nDie Bürgermeisterin eröffnete am Montag die neue Seilbahn in Innsbruck.\n"
+    text = ("Neue Seilbahn eröffnet\n\nDie Bürgermeisterin eröffnete am Montag die neue Seilbahn in Innsbruck.\n"
+            "Die Fahrt auf die Nordkette kostet für Erwachsene künftig 25 Euro.\n"
+            "Die Bahn fährt täglich von acht bis achtzehn Uhr im Viertelstundentakt.\n")
     (tmp_path / "seilbahn.txt").write_text(text, encoding="utf-8")
     (tmp_path / "seilbahn-kopie.txt").write_text(text, encoding="utf-8")
     (tmp_path / "leer.txt").write_text("  \n", encoding="utf-8")
@@ -387,6 +389,14 @@ def test_uploads_that_nothing_came_from_are_not_kept(sample_index_dir, tmp_path)
     assert "- added `seilbahn`" in report and "- failed leer.txt: empty file" in report
     assert "- duplicate seilbahn-kopie.txt: the same text as article 'seilbahn'" in report
     assert sorted(p.name for p in (directory / "uploads").iterdir()) == ["seilbahn.txt"]
+    # a changed version under another name goes in, is said, and the library marks it
+    (tmp_path / "seilbahn-neu.txt").write_text(text.replace("25 Euro", "27 Euro") + "Kinder fahren künftig gratis "
+                                               "mit, teilte die Betreibergesellschaft mit.\n", encoding="utf-8")
+    report = page.ingest_files([str(tmp_path / "seilbahn-neu.txt")], progress=lambda *args, **kwargs: None)[0]
+    assert "- near copy seilbahn-neu.txt: shares 2 of its 4 sentences with article 'seilbahn'" in report, report
+    marked = {row[0]: row[-1] for row in page.library_rows()}
+    assert marked["seilbahn-neu"] == "seilbahn" and marked["seilbahn"] == "seilbahn-neu"
+    assert marked["russland-nordkorea-strategische-partnerschaft"] == ""
 
 
 def test_server_does_not_serve_index_files(server):

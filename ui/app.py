@@ -72,7 +72,7 @@ def log_answer(settings: Settings, where: str, question: str, answer: Answer, tu
     asked = repr(question) if settings.log_questions else f"{len(question)} characters"
     log.info("%s question (turn %d, %s): %s in %.1f s", where, turn, asked, outcome, answer.timings.get("total", 0.0))
 
-LIBRARY_COLUMNS = ["id", "title", "source", "author", "date", "language", "passages"]
+LIBRARY_COLUMNS = ["id", "title", "source", "author", "date", "language", "passages", "near copy of"]
 
 # Local fonts only: Gradio's default theme pulls IBM Plex / Inter from Google Fonts.
 THEME = gr.themes.Default(
@@ -216,6 +216,7 @@ class ChatPage:
         self.settings = settings
         self.assistant = assistant
         self.export_dir = Path(tempfile.mkdtemp(prefix="newsrag-export-"))
+        self._near_copies: tuple[str | None, dict[str, str]] = (None, {})
         self._export_stems: set[str] = set()
         # transcripts are a newsroom's work: none stays on disk once the page is gone, neither ours nor the copies
         # Gradio serves them from (it deletes only some of those itself)
@@ -337,7 +338,13 @@ class ChatPage:
     # --- library
     def library_rows(self) -> list[list[Any]]:
         self.assistant.index.reload_if_changed()
-        rows = [[a.id, a.title, a.source, a.author, a.published, a.language, len(a.passage_ids)]
+        from rag.ingest import NearCopies
+
+        manifest = self.assistant.index.manifest
+        if self._near_copies[0] != manifest.stamp:  # computed once per change of the index, not per view
+            self._near_copies = (manifest.stamp, NearCopies(manifest, self.settings.near_copy_share).stored())
+        copies = self._near_copies[1]
+        rows = [[a.id, a.title, a.source, a.author, a.published, a.language, len(a.passage_ids), copies.get(a.id, "")]
                 for a in self.assistant.index.articles.values()]
         return sorted(rows, key=lambda r: (r[4] or "", r[1]), reverse=True)
 
