@@ -143,6 +143,21 @@ def ask_citing(settings, question, cited_text, claim, *alternatives, prompts=Non
     return ask_through(FakeOllama(reply=reply), settings, question)
 
 
+def citing_lines(template, **lines):
+    """A fake model's reply that cites, for each named text, the shown evidence line holding it (all must be shown)."""
+    def reply(messages):
+        user = messages[-1]["content"]
+        if messages[0]["content"].startswith("You decide whether evidence sentences") or user.startswith("Article:"):
+            return "YES"
+        found = {name: re.search(rf"^\[(\d+)\][^\n]*{re.escape(text)}", user, flags=re.MULTILINE)
+                 for name, text in lines.items()}
+        if not all(found.values()):
+            return "NOT_IN_ARTICLES"
+        return template.format(**{name: match.group(1) for name, match in found.items()})
+
+    return reply
+
+
 def test_an_answer_that_states_one_figure_says_that_another_article_gives_another(two_reports):
     answer = ask_citing(two_reports, "Wie viele Menschen wurden beim Brand der Papierfabrik verletzt?",
                         "auf 14 gestiegen", "Die Zahl der Verletzten ist auf 14 gestiegen")
@@ -241,17 +256,9 @@ def test_a_count_of_the_injured_given_as_deaths_is_not_verified(two_reports):
 def test_a_passage_that_backs_one_sentence_and_differs_from_another_stays_a_source(two_reports):
     """Each report's figure, each sentence citing its own: the first report's sentence is a source of the answer, not
     only the other figure for the second sentence, so it keeps its checked quote and no label."""
-    def reply(messages):
-        user = messages[-1]["content"]
-        if messages[0]["content"].startswith("You decide whether evidence sentences") or user.startswith("Article:"):
-            return "YES"
-        first = re.search(r"^\[(\d+)\][^\n]*neun Menschen verletzt", user, flags=re.MULTILINE)
-        later = re.search(r"^\[(\d+)\][^\n]*auf 14 gestiegen", user, flags=re.MULTILINE)
-        if not (first and later):
-            return "NOT_IN_ARTICLES"
-        return (f"Beim Brand der Papierfabrik sind neun Menschen verletzt worden [{first.group(1)}]. "
-                f"Die Zahl der Verletzten ist auf 14 gestiegen [{later.group(1)}].")
-
+    reply = citing_lines("Beim Brand der Papierfabrik sind neun Menschen verletzt worden [{first}]. "
+                         "Die Zahl der Verletzten ist auf 14 gestiegen [{later}].",
+                         first="neun Menschen verletzt", later="auf 14 gestiegen")
     answer = ask_through(FakeOllama(reply=reply), two_reports, "Wie viele Menschen wurden beim Brand verletzt?")
     assert not answer.refused, (answer.refusal_reason, answer.sentences)
     nine, fourteen = answer.sentences
@@ -356,16 +363,8 @@ def test_a_cited_report_that_gives_another_death_toll_is_no_source_of_the_senten
     (folder / "kreisanzeiger.txt").write_text(KREISANZEIGER, encoding="utf-8")
     ingest([folder], settings)
 
-    def reply(messages):
-        user = messages[-1]["content"]
-        if messages[0]["content"].startswith("You decide whether evidence sentences") or user.startswith("Article:"):
-            return "YES"
-        four = re.search(r"^\[(\d+)\][^\n]*vier Menschen gestorben", user, flags=re.MULTILINE)
-        three = re.search(r"^\[(\d+)\][^\n]*drei Menschen ums Leben", user, flags=re.MULTILINE)
-        if not (four and three):
-            return "NOT_IN_ARTICLES"
-        return f"Four people died in the bus accident near Talheim [{four.group(1)}][{three.group(1)}]."
-
+    reply = citing_lines("Four people died in the bus accident near Talheim [{four}][{three}].",
+                         four="vier Menschen gestorben", three="drei Menschen ums Leben")
     answer = ask_through(FakeOllama(reply=reply), settings, "How many people died in the bus accident near Talheim?")
     assert not answer.refused, answer.refusal_reason
     (sentence,) = answer.sentences
