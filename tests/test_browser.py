@@ -361,5 +361,19 @@ def test_refusal_and_filters(browser, app):
     ask(page, "Who attended the Pyongyang meeting?")
     wait_answer(page, 2)
     assert "no articles match the filters" in page.inner_text("#turn-2 .msg.bot")
+
+    # a date as Germans write it: said in a toast, no turn added, the question stays in the box, and no red "Error"
+    # badges left over the chat, the panel and the box (as gr.Error left them)
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#nr-f-from input, #nr-f-from textarea").first.fill("01.01.2030")
+    page.keyboard.press("Tab")
+    page.get_by_role("tab", name="Chat").click()
+    page.fill("#nr-question textarea", "Who attended the Pyongyang meeting?")
+    page.press("#nr-question textarea", "Enter")
+    page.locator(".toast-body", has_text="must look like 2025-05-20").first.wait_for(timeout=30_000)
+    shot(page, "bad-date-toast.png")
+    assert page.locator("#nr-chat .turn").count() == 2
+    assert page.locator("#nr-question textarea").input_value() == "Who attended the Pyongyang meeting?"
+    assert page.get_by_text("Error", exact=True).count() == 0
     assert requests.external() == []
     context.close()

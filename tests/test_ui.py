@@ -364,8 +364,8 @@ def test_ask_api_takes_history_and_filters(server):
     with pytest.raises(Exception, match=f"the question is {len(brief.strip())} characters long"):
         client.predict(brief, "[]", "{}", api_name="/ask")
     calls = len(recorder.calls)
-    with pytest.raises(Exception, match="up to 1000 characters"):
-        client.predict(brief, [], [], "", "", api_name="/chat")
+    outputs = client.predict(brief, [], [], "", "", api_name="/chat")  # said in a toast; the text stays in the box
+    assert brief.strip() in outputs
     assert len(recorder.calls) == calls and client.predict(api_name="/session")["turns"] == []
 
 

@@ -56,8 +56,8 @@ log = logging.getLogger("newsrag.page")
 
 
 def user_error(message: str) -> gr.Error:
-    """An error toast for the reader's own input (a bad date, a pasted brief): said on the page and logged as one
-    line, without the traceback Gradio prints for a fault of the server."""
+    """An error for the reader's own input (a bad date, a pasted brief), logged as one line, without the traceback
+    Gradio prints for a fault of the server."""
     log.info("refused input: %s", message if len(message) <= 300 else message[:300] + "…")  # it quotes what was typed
     return gr.Error(message, print_exception=False)
 
@@ -274,7 +274,12 @@ class ChatPage:
             check_question_length(question, self.settings)  # before the turn is added: the text stays in the box
             filters = parse_filters(sources, languages, date_from, date_to)
         except ValueError as exc:
-            raise user_error(str(exc)) from exc
+            # a toast, not gr.Error: Gradio's error badges stayed on the chat, the panel and the box after it
+            user_error(str(exc))
+            gr.Warning(str(exc))
+            chat_html, evidence_html = self.views(turns)
+            yield chat_html, evidence_html, turns, question, *self.exports(turns)
+            return
         history = self.history(turns)
         entry = ChatTurn(question, status="Waiting for the model…")
         turns.append(entry)
