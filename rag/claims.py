@@ -346,6 +346,11 @@ def casualty_counts(text: str, totals_only: bool = False) -> list[tuple[Figure, 
     return found
 
 
+def _in_a_sentence(figure: Figure) -> str:
+    """A figure as a reason quotes it mid-sentence: "four", not the "Four" that opened the claim."""
+    return figure.written.lower() if figure.written[0].isalpha() else figure.written
+
+
 def other_outcome(claim: str, passage_text: str) -> tuple[str, str, str] | None:
     """A casualty figure the passage gives for another outcome: "17 people died" where the passage's 17 are injured,
     "a 17-year-old died" where the passage's 17-year-old was injured. Returns the claim's figure ("17", "the
@@ -354,7 +359,7 @@ def other_outcome(claim: str, passage_text: str) -> tuple[str, str, str] | None:
     for claimed, said, age in casualty_counts(claim):
         stated = {outcome for f, outcome, is_age in in_passage if f.value == claimed.value and is_age == age and outcome}
         if said and stated and said not in stated:
-            written = claimed.written.lower() if claimed.written[0].isalpha() else claimed.written
+            written = _in_a_sentence(claimed)
             return (f"the {written}-year-old" if age else written), said, sorted(stated)[0]
     return None
 
@@ -376,8 +381,7 @@ def other_count(claim: str, passage_text: str) -> tuple[str, str, str] | None:
         said = {f.value for f, o in claimed if o == outcome}
         stated = [f for f, o in in_passage if o == outcome]
         if stated and said.isdisjoint(f.value for f in stated) and (figure.value, outcome) not in parts:
-            written = figure.written.lower() if figure.written[0].isalpha() else figure.written
-            return written, outcome, stated[-1].written.lower() if stated[-1].written[0].isalpha() else stated[-1].written
+            return _in_a_sentence(figure), outcome, _in_a_sentence(stated[-1])
     return None
 
 
