@@ -55,10 +55,14 @@ from .render import ChatTurn  # noqa: E402
 log = logging.getLogger("newsrag.page")
 
 
+def log_refused_input(message: str) -> None:
+    log.info("refused input: %s", message if len(message) <= 300 else message[:300] + "…")  # it quotes what was typed
+
+
 def user_error(message: str) -> gr.Error:
     """An error for the reader's own input (a bad date, a pasted brief), logged as one line, without the traceback
     Gradio prints for a fault of the server."""
-    log.info("refused input: %s", message if len(message) <= 300 else message[:300] + "…")  # it quotes what was typed
+    log_refused_input(message)
     return gr.Error(message, print_exception=False)
 
 
@@ -275,7 +279,7 @@ class ChatPage:
             filters = parse_filters(sources, languages, date_from, date_to)
         except ValueError as exc:
             # a toast, not gr.Error: Gradio's error badges stayed on the chat, the panel and the box after it
-            user_error(str(exc))
+            log_refused_input(str(exc))
             gr.Warning(str(exc))
             chat_html, evidence_html = self.views(turns)
             yield chat_html, evidence_html, turns, question, *self.exports(turns)
