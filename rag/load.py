@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
-from .language import detect_language
+from .language import detect_language, fold
 from .types import Article, FileFailure
 
 FEED_SUFFIXES = {".rss", ".atom", ".xml"}
@@ -113,11 +113,33 @@ def _article(
         raise LoadError("no article text")
     # an undated feed item or record whose text opens with a dateline is dated by it, as a text file is
     body = text[len(title.strip()):].lstrip() if title.strip() and text.startswith(title.strip()) else text
+    author = _clean_author(author) or byline_author(body)
+    if not source:  # "By Jane Doe, Reuters": a wire byline names the outlet, the only source a text file has
+        author, source = _outlet_from_byline(author)
     return Article(
-        id=id, title=title.strip() or id, text=text, source=source or "", url=url or "",
+        id=id, title=title.strip() or id, text=text, source=source, url=url or "",
         published=_iso_date(published) or dateline_date(body), language=language or detect_language(text),
-        path=str(path.resolve()), author=_clean_author(author) or byline_author(body),
+        path=str(path.resolve()), author=author,
     )
+
+
+_AGENCIES = {"reuters", "ap", "afp", "dpa", "epd", "kna", "apa", "sda", "anp", "ansa", "efe", "bloomberg"}
+# the last word of a paper's name: "Harbour Herald", "Lindauer Bote", "Bergsträßer Tageblatt", "Berliner Morgenpost"
+_OUTLET_ENDINGS = ("herald", "times", "news", "journal", "gazette", "tribune", "courier", "chronicle", "observer",
+                   "zeitung", "bote", "anzeiger", "blatt", "rundschau", "kurier", "nachrichten", "morgenpost", "presse")
+
+
+def _outlet_from_byline(author: str) -> tuple[str, str]:
+    """(author, source) from a byline that ends in an agency or a paper: "Jane Doe, Harbour Herald" -> ("Jane Doe",
+    "Harbour Herald"). Only those two kinds of ending count: "Jane Doe, Tom Roe" is two authors."""
+    names, comma, last = author.rpartition(",")
+    if not comma or not names.strip():
+        return author, ""
+    last = last.strip()
+    final = fold(last.split()[-1]) if last.split() else ""
+    if fold(last) in _AGENCIES or final.endswith(_OUTLET_ENDINGS):
+        return names.strip(), last
+    return author, ""
 
 
 _NAME_WORD = r"[A-ZÄÖÜÉ][\w'’.-]*"

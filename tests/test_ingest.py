@@ -303,6 +303,8 @@ def test_the_byline_is_kept_as_the_author(tmp_path, settings):
     write(tmp_path / "byline.html", page.format(meta="", byline='<p class="meta">Von Anna Schäfer · 12. Januar 2026</p>'))
     write(tmp_path / "metatag.html", page.format(meta='<meta name="author" content="Jonas Weber">', byline=""))
     write(tmp_path / "wire.txt", "Bridge reopens\nBy Jane Doe and Tom Roe, Reuters\n\nThe bridge reopened on Monday.")
+    write(tmp_path / "museum.txt", "Museum reopens\nBy Jane Doe, Harbour Herald\n\nThe museum reopened on Monday.")
+    write(tmp_path / "two.txt", "Pier closes\nBy Jane Doe, Tom Roe\n\nThe pier closed on Monday.")
     write(tmp_path / "fahrplan.txt", "Neuer Fahrplan\nVon Montag an gilt der neue Fahrplan der Fähren.")
     write(tmp_path / "bote.rss", rss(
         '<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>Hafen</title><guid>b-1</guid>'
@@ -313,10 +315,15 @@ def test_the_byline_is_kept_as_the_author(tmp_path, settings):
                                                   "authors": ["Ute Kranz", "Ali Demir"]}))
     authors = {a.title if a.id.startswith("b-") else a.id: a.author for a in load_paths([tmp_path])}
     assert authors["byline"] == "Anna Schäfer" and authors["metatag"] == "Jonas Weber"
-    assert authors["wire"] == "Jane Doe and Tom Roe, Reuters" and authors["fahrplan"] == ""
+    assert authors["wire"] == "Jane Doe and Tom Roe" and authors["fahrplan"] == ""
+    # a byline's trailing agency or paper is the source a text file otherwise lacks; two names stay two authors
+    sources = {a.id: a.source for a in load_paths([tmp_path])}
+    assert (authors["museum"], sources["museum"]) == ("Jane Doe", "Harbour Herald") and sources["wire"] == "Reuters"
+    assert (authors["two"], sources["two"]) == ("Jane Doe, Tom Roe", "")
     assert authors["Hafen"] == "Petra Vogt" and authors["Brücke"] == "Max Muster"  # dc:creator; RSS's "mail (name)"
     assert authors["r1"] == "Ute Kranz, Ali Demir"
 
+    assert sources["metatag"] == "Tageblatt"  # a page's own source is kept
     report = ingest([tmp_path / "byline.html", tmp_path / "fahrplan.txt"], settings)
     assert sorted(report.added) == ["byline", "fahrplan"]
     assert NewsIndex(settings).articles["byline"].author == "Anna Schäfer"
